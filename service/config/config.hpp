@@ -1,0 +1,106 @@
+// One typed configuration tree. Every key has a default, bounds and a help line (see the key
+// table in config.cpp); values come from defaults < config file < ROOKERY_* environment <
+// command-line flags. Each component receives only its own sub-struct.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rookery::config {
+
+/// Game ports and connection admission (net/).
+struct NetConfig {
+  std::string bind = "::";         // bind address; "::" listens on IPv4 and IPv6
+  uint16_t tcp_port = 12122;       // raw TCP game port; 0 picks a free port
+  uint16_t ws_port = 12123;        // WebSocket game port; 0 picks a free port
+  uint32_t backlog = 4096;         // listen(2) backlog (the kernel caps it at somaxconn)
+  uint32_t max_connections = 100000;  // game connections past this are refused (SERVER_FULL)
+  uint32_t threads = 0;            // shards (one io_context + thread each); 0 = CPU cores
+};
+
+/// Per-connection protection (net/ and the session layer).
+struct LimitsConfig {
+  uint32_t max_frame_bytes = 65536;       // largest Envelope accepted
+  uint32_t msg_rate = 60;                 // sustained messages per second (token bucket)
+  uint32_t msg_burst = 120;               // bucket size
+  uint32_t handshake_timeout_ms = 10000;  // no successful login within this: close
+  uint32_t idle_timeout_ms = 60000;       // no message within this: close
+  uint32_t outbound_queue_bytes = 262144; // queued-but-unsent bytes past this: slow consumer
+  uint32_t max_errors = 10;               // bad messages before the connection is closed
+};
+
+/// Rooms and reconnection (rooms/).
+struct RoomsConfig {
+  uint32_t empty_room_timeout_ms = 30000;  // a room with no members is disposed after this
+  uint32_t reconnect_grace_ms = 30000;     // a dropped player's seat is held this long
+  uint32_t input_queue = 32;               // inputs buffered per member between two ticks
+  uint32_t spelltraction_tick_hz = 20;
+  uint32_t spelltraction_hold_ms = 2000;   // attractor hold time that scores a letter
+  uint32_t spelltraction_max_players = 100;
+  uint32_t relay_tick_hz = 20;
+  uint32_t relay_max_players = 64;
+};
+
+/// The player store (store/).
+struct StoreConfig {
+  std::string db = "data/rookery.db";  // SQLite file; its folder is created if missing
+  std::string synchronous = "full";    // SQLite PRAGMA synchronous: "full" or "normal"
+  uint32_t batch_max = 512;            // requests per transaction at most
+};
+
+/// The HTTP side-port (http/).
+struct HttpConfig {
+  std::string bind = "127.0.0.1";  // side-port bind address; internal by default
+  uint16_t port = 8080;            // 0 picks a free port
+};
+
+/// Process-wide settings (app/).
+struct ServerConfig {
+  std::string name = "rookery";             // sent in Welcome.server_name
+  uint32_t shutdown_deadline_ms = 30000;    // SIGTERM: exit within this
+  std::string log_format = "text";          // "text" or "json"
+  std::string log_level = "info";           // "debug", "info", "warn", "error"
+};
+
+/// The whole configuration.
+struct Config {
+  NetConfig net;
+  LimitsConfig limits;
+  RoomsConfig rooms;
+  StoreConfig store;
+  HttpConfig http;
+  ServerConfig server;
+};
+
+/// A bad value or unknown key; what() names the key and the source (flag, env, file:line).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Result of reading the command line, environment and config file.
+struct Invocation {
+  Config config;
+  std::string command = "serve";      // first non-flag word: serve, migrate, check-config, ...
+  std::vector<std::string> args;      // words after the command
+  bool help = false;                  // --help / -h
+  bool version = false;               // --version
+};
+
+/// Parses argv (argv[0] skipped) and `env` (pass the process environment; injectable for tests).
+/// `--config FILE` (or ROOKERY_CONFIG) names the file. Throws ConfigError on any bad input.
+Invocation parse(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env);
+
+/// Builds the env map from the process environment (only ROOKERY_* entries).
+std::map<std::string, std::string> process_env();
+
+/// The `rookery --help` text: commands, then every key with flag, env var, default, bounds, help.
+std::string help_text();
+
+/// The effective configuration, one "key = value" line per key (the config file format).
+std::string dump(const Config& config);
+
+}  // namespace rookery::config

@@ -1,0 +1,90 @@
+// The storage seam: everything the game server persists goes through PlayerStore, so SQLite
+// (the embedded default) can be joined later by a server database without touching callers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ids.hpp"
+
+namespace rookery::store {
+
+/// Outcome of a store request. `ok` means committed: a caller may tell the client "saved".
+enum class Status {
+  ok,
+  not_found,
+  username_taken,
+  bad_credentials,
+  banned,
+  invalid,  // an argument failed validation (too long, bad characters)
+  failed,   // database error; logged by the store with its cause
+};
+
+/// A player as the game server needs it after login.
+struct Player {
+  PlayerId id = 0;
+  std::string username;      // empty for guests
+  std::string display_name;
+  bool guest = false;
+  bool created = false;      // true when this request created the account
+  int64_t banned_until_ms = 0;  // unix ms; 0 = not banned
+  std::string ban_reason;
+};
+
+/// Lifetime statistics of one player.
+struct Stats {
+  PlayerId player_id = 0;
+  std::string display_name;
+  int64_t total_score = 0;
+  int64_t games_played = 0;
+  int64_t best_score = 0;
+  int64_t last_played_ms = 0;
+};
+
+/// One player's stint in one room, recorded when their seat is released or the room closes.
+struct MatchResult {
+  PlayerId player_id = 0;
+  std::string room_type;
+  uint64_t room_id = 0;
+  int64_t score = 0;
+  int64_t started_ms = 0;  // unix ms
+  int64_t ended_ms = 0;
+};
+
+/// Thread-safe asynchronous player store. Every method queues work and returns at once;
+/// the callback runs later on a store-owned thread (keep it short: post to your own thread).
+/// A callback reporting Status::ok runs only after the transaction holding the write committed.
+class PlayerStore {
+ public:
+  using PlayerCallback = std::function<void(Status, Player)>;
+  using StatusCallback = std::function<void(Status)>;
+  using StatsCallback = std::function<void(Status, Stats)>;
+  using TopCallback = std::function<void(Status, std::vector<Stats>)>;
+
+  virtual ~PlayerStore() = default;
+
+  /// Finds or creates the guest player bound to `device_id`.
+  virtual void login_guest(std::string device_id, std::string display_name,
+                           PlayerCallback done) = 0;
+  /// Creates a password account; username_taken if it exists.
+  virtual void register_password(std::string username, std::string password,
+                                 std::string display_name, PlayerCallback done) = 0;
+  /// Verifies a password; bad_credentials for an unknown user or a wrong password.
+  virtual void login_password(std::string username, std::string password,
+                              PlayerCallback done) = 0;
+  /// Records finished stints and adds them to each player's stats, in one transaction.
+  virtual void record_matches(std::vector<MatchResult> results, StatusCallback done) = 0;
+  /// Reads one player's stats; not_found for an unknown id.
+  virtual void get_stats(PlayerId player, StatsCallback done) = 0;
+  /// The `limit` players with the highest total score, best first.
+  virtual void top_players(uint32_t limit, TopCallback done) = 0;
+  /// Blocks until every request queued before this call has run and committed.
+  virtual void flush() = 0;
+  /// Number of requests queued and not yet run (for metrics).
+  virtual size_t queue_depth() const = 0;
+};
+
+}  // namespace rookery::store
