@@ -13,23 +13,27 @@ namespace rookery::config {
 
 /// Game ports and connection admission (net/).
 struct NetConfig {
-  std::string bind = "::";         // bind address; "::" listens on IPv4 and IPv6
-  uint16_t tcp_port = 12122;       // raw TCP game port; 0 picks a free port
-  uint16_t ws_port = 12123;        // WebSocket game port; 0 picks a free port
-  uint32_t backlog = 4096;         // listen(2) backlog (the kernel caps it at somaxconn)
+  std::string bind = "::";            // bind address; "::" listens on IPv4 and IPv6
+  uint16_t tcp_port = 12122;          // raw TCP game port; 0 picks a free port
+  uint16_t ws_port = 12123;           // WebSocket game port; 0 picks a free port
+  uint32_t backlog = 4096;            // listen(2) backlog (the kernel caps it at somaxconn)
   uint32_t max_connections = 100000;  // game connections past this are refused (SERVER_FULL)
-  uint32_t threads = 0;            // shards (one io_context + thread each); 0 = CPU cores
+  uint32_t threads = 0;               // shards (one io_context + thread each); 0 = CPU cores
+
+  bool operator==(const NetConfig&) const = default;
 };
 
 /// Per-connection protection (net/ and the session layer).
 struct LimitsConfig {
-  uint32_t max_frame_bytes = 65536;       // largest Envelope accepted
-  uint32_t msg_rate = 60;                 // sustained messages per second (token bucket)
-  uint32_t msg_burst = 120;               // bucket size
-  uint32_t handshake_timeout_ms = 10000;  // no successful login within this: close
-  uint32_t idle_timeout_ms = 60000;       // no message within this: close
-  uint32_t outbound_queue_bytes = 262144; // queued-but-unsent bytes past this: slow consumer
-  uint32_t max_errors = 10;               // bad messages before the connection is closed
+  uint32_t max_frame_bytes = 65536;        // largest Envelope accepted
+  uint32_t msg_rate = 60;                  // sustained messages per second (token bucket)
+  uint32_t msg_burst = 120;                // bucket size
+  uint32_t handshake_timeout_ms = 10000;   // no successful login within this: close
+  uint32_t idle_timeout_ms = 60000;        // no message within this: close
+  uint32_t outbound_queue_bytes = 262144;  // queued-but-unsent bytes past this: slow consumer
+  uint32_t max_errors = 10;                // bad messages before the connection is closed
+
+  bool operator==(const LimitsConfig&) const = default;
 };
 
 /// Rooms and reconnection (rooms/).
@@ -38,10 +42,12 @@ struct RoomsConfig {
   uint32_t reconnect_grace_ms = 30000;     // a dropped player's seat is held this long
   uint32_t input_queue = 32;               // inputs buffered per member between two ticks
   uint32_t spelltraction_tick_hz = 20;
-  uint32_t spelltraction_hold_ms = 2000;   // attractor hold time that scores a letter
+  uint32_t spelltraction_hold_ms = 2000;  // attractor hold time that scores a letter
   uint32_t spelltraction_max_players = 100;
   uint32_t relay_tick_hz = 20;
   uint32_t relay_max_players = 64;
+
+  bool operator==(const RoomsConfig&) const = default;
 };
 
 /// The player store (store/).
@@ -49,20 +55,26 @@ struct StoreConfig {
   std::string db = "data/rookery.db";  // SQLite file; its folder is created if missing
   std::string synchronous = "full";    // SQLite PRAGMA synchronous: "full" or "normal"
   uint32_t batch_max = 512;            // requests per transaction at most
+
+  bool operator==(const StoreConfig&) const = default;
 };
 
 /// The HTTP side-port (http/).
 struct HttpConfig {
   std::string bind = "127.0.0.1";  // side-port bind address; internal by default
   uint16_t port = 8080;            // 0 picks a free port
+
+  bool operator==(const HttpConfig&) const = default;
 };
 
 /// Process-wide settings (app/).
 struct ServerConfig {
-  std::string name = "rookery";             // sent in Welcome.server_name
-  uint32_t shutdown_deadline_ms = 30000;    // SIGTERM: exit within this
-  std::string log_format = "text";          // "text" or "json"
-  std::string log_level = "info";           // "debug", "info", "warn", "error"
+  std::string name = "rookery";           // sent in Welcome.server_name
+  uint32_t shutdown_deadline_ms = 30000;  // SIGTERM: exit within this
+  std::string log_format = "text";        // "text" or "json"
+  std::string log_level = "info";         // "debug", "info", "warn", "error"
+
+  bool operator==(const ServerConfig&) const = default;
 };
 
 /// The whole configuration.
@@ -73,6 +85,8 @@ struct Config {
   StoreConfig store;
   HttpConfig http;
   ServerConfig server;
+
+  bool operator==(const Config&) const = default;
 };
 
 /// A bad value or unknown key; what() names the key and the source (flag, env, file:line).
@@ -88,11 +102,14 @@ struct Invocation {
   std::vector<std::string> args;      // words after the command
   bool help = false;                  // --help / -h
   bool version = false;               // --version
+  std::vector<std::string> warnings;  // non-fatal findings (unknown ROOKERY_* variable): log them
 };
 
 /// Parses argv (argv[0] skipped) and `env` (pass the process environment; injectable for tests).
 /// `--config FILE` (or ROOKERY_CONFIG) names the file. Throws ConfigError on any bad input.
-Invocation parse(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env);
+/// With --help or --version nothing else is read or checked, so help works with a broken setup.
+Invocation parse(const std::vector<std::string>& argv,
+                 const std::map<std::string, std::string>& env);
 
 /// Builds the env map from the process environment (only ROOKERY_* entries).
 std::map<std::string, std::string> process_env();
