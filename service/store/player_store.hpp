@@ -81,6 +81,11 @@ class PlayerStore {
   virtual void get_stats(PlayerId player, StatsCallback done) = 0;
   /// The `limit` players with the highest total score, best first.
   virtual void top_players(uint32_t limit, TopCallback done) = 0;
+  /// Reads one player (for admin tools); not_found for an unknown id.
+  virtual void find_player(PlayerId player, PlayerCallback done) = 0;
+  /// Bans `player` until `until_ms` (unix ms; 0 lifts the ban) with a reason shown at login;
+  /// logins then get Status::banned. not_found for an unknown id.
+  virtual void ban(PlayerId player, int64_t until_ms, std::string reason, StatusCallback done) = 0;
   /// Blocks until every request queued before this call has run and committed.
   virtual void flush() = 0;
   /// Number of requests queued and not yet run (for metrics).

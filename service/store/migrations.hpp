@@ -1,0 +1,42 @@
+// Schema migrations: the numbered SQL files of db/migrations/, compiled into the binary at build
+// time and applied in order, each in its own transaction. Used by SqliteStore at open and by
+// `rookery migrate`.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct sqlite3;  // keeps <sqlite3.h> out of this header
+
+namespace rookery::store {
+
+/// One embedded migration: db/migrations/0001_init.sql is {1, "0001_init", <file text>}.
+struct Migration {
+  int version = 0;
+  std::string_view name;
+  std::string_view sql;
+};
+
+/// What migrate() found and did.
+struct MigrationReport {
+  int from_version = 0;              // highest version recorded before (0 = empty database)
+  int to_version = 0;                // highest version recorded after
+  std::vector<std::string> applied;  // names of the migrations run by this call, in order
+};
+
+/// The migrations compiled into this binary, ascending by version (static storage).
+std::span<const Migration> embedded_migrations();
+
+/// Opens (creating if needed) the database at `db_path` and applies every pending embedded
+/// migration. Throws std::runtime_error naming the cause if the file can't be opened, a migration
+/// fails (that migration is rolled back; earlier ones stay), or the database is newer than this
+/// binary. Safe to run while a server uses the file: each migration takes the write lock.
+MigrationReport migrate(const std::string& db_path);
+
+/// The same on an already open connection with a given list (ascending versions); lets tests
+/// exercise failures with their own migrations. Not thread-safe for one connection.
+MigrationReport apply_migrations(sqlite3* db, std::span<const Migration> known);
+
+}  // namespace rookery::store
