@@ -1,0 +1,233 @@
+#include "core/server.hpp"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include "base/clock.hpp"
+#include "base/log.hpp"
+#include "core/session.hpp"
+#include "rooms/room.hpp"
+
+namespace rookery::core {
+namespace asio = boost::asio;
+
+namespace {
+
+// Runs `fn` on `shard`'s thread and waits for it (control path only: start-up, shutdown).
+template <class Fn>
+void run_on(Shard& shard, Fn fn) {
+  std::promise<void> done;
+  auto f = done.get_future();
+  asio::post(shard.io(), [&] {
+    fn();
+    done.set_value();
+  });
+  f.wait();
+}
+
+}  // namespace
+
+Server::Server(const config::Config& config, store::PlayerStore& store,
+               std::vector<rooms::GameType> game_types)
+    : config_(config), store_(store), game_types_(std::move(game_types)) {
+  uint32_t n = config_.net.threads;
+  if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
+  for (ShardIndex i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(*this, i));
+}
+
+Server::~Server() {
+  for (auto& s : shards_) s->stop_and_join();
+}
+
+void Server::start() {
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(config_.net.bind, ec);
+  if (ec) throw std::runtime_error("invalid bind address '" + config_.net.bind + "'");
+  uint16_t tcp_port = config_.net.tcp_port;
+  uint16_t ws_port = config_.net.ws_port;
+  for (auto& shard : shards_) {
+    // The first shard resolves port 0 to a real port; the others share it via SO_REUSEPORT.
+    shard->listen({addr, tcp_port}, {addr, ws_port}, static_cast<int>(config_.net.backlog));
+    tcp_port = shard->tcp_port();
+    ws_port = shard->ws_port();
+  }
+  for (auto& shard : shards_) shard->start();
+  started_ = true;
+}
+
+uint16_t Server::tcp_port() const {
+  return shards_.front()->tcp_port();
+}
+uint16_t Server::ws_port() const {
+  return shards_.front()->ws_port();
+}
+
+const rooms::GameType* Server::game_type(const std::string& name) const {
+  for (const auto& t : game_types_) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<rooms::Room> Server::create_room(const rooms::GameType& type,
+                                                 const std::string& name, uint32_t max_players) {
+  const RoomId id = next_room_id_.fetch_add(1, std::memory_order_relaxed);
+  const ShardIndex shard = next_room_shard_.fetch_add(1, std::memory_order_relaxed) %
+                           static_cast<uint32_t>(shards_.size());
+  rooms::RoomSettings settings;
+  settings.max_players =
+      max_players == 0 ? type.default_max_players : std::min(max_players, type.max_players_limit);
+  settings.tick_hz = type.tick_hz;
+  settings.input_queue = config_.rooms.input_queue;
+  settings.empty_room_timeout = Millis(config_.rooms.empty_room_timeout_ms);
+  settings.reconnect_grace = Millis(config_.rooms.reconnect_grace_ms);
+  auto room = std::make_shared<rooms::Room>(
+      id, type.name, name.empty() ? type.name + "-" + std::to_string(id) : name, type.make(id),
+      settings, shards_[shard]->io(), shard, *this);
+  rooms::RoomListing listing;
+  listing.id = id;
+  listing.type = type.name;
+  listing.name = name.empty() ? type.name + "-" + std::to_string(id) : name;
+  listing.max_players = settings.max_players;
+  listing.tick_hz = settings.tick_hz;
+  listing.shard = shard;
+  listing.created_ms = unix_millis();
+  rooms_.add(room, listing);
+  asio::post(shards_[shard]->io(), [room] { room->start(); });
+  log::info("room created",
+            {{"room", std::to_string(id)}, {"type", type.name}, {"shard", std::to_string(shard)}});
+  return room;
+}
+
+bool Server::admit_connection() {
+  const int64_t now = connections_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (now > static_cast<int64_t>(config_.net.max_connections) || draining()) {
+    connections_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+void Server::connection_closed(bool admitted) {
+  if (admitted) connections_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Server::kick(SessionAddress address, const std::string& reason) {
+  Shard& shard = *shards_.at(address.shard);
+  asio::post(shard.io(), [&shard, address, reason] {
+    if (Session* s = shard.find(address.session)) {
+      s->close(net::CloseReason::kicked, proto::KICKED, reason);
+    }
+  });
+}
+
+void Server::deliver(ShardIndex shard, std::shared_ptr<const std::vector<SessionId>> sessions,
+                     std::shared_ptr<const std::string> frames) {
+  Shard& s = *shards_[shard];
+  asio::post(s.io(), [&s, sessions = std::move(sessions), frames = std::move(frames)] {
+    s.deliver(*sessions, frames);
+  });
+}
+
+void Server::send(ShardIndex shard, SessionId session, std::shared_ptr<const std::string> frames) {
+  Shard& s = *shards_[shard];
+  asio::post(s.io(), [&s, session, frames = std::move(frames)] {
+    if (Session* ses = s.find(session)) ses->send(frames);
+  });
+}
+
+void Server::update_seat(ShardIndex shard, SessionId session, rooms::SeatUpdate update) {
+  Shard& s = *shards_[shard];
+  asio::post(s.io(), [this, &s, session, update = std::move(update)]() mutable {
+    if (Session* ses = s.find(session)) {
+      ses->on_seat_update(std::move(update));
+    } else if (update.kind == rooms::SeatUpdate::Kind::granted && update.room) {
+      // The session vanished while being seated: hold the seat for a reconnect.
+      auto room = update.room;
+      const PlayerId player = update.player;
+      asio::post(shards_[room->shard()]->io(),
+                 [room, player, session] { room->disconnected(player, session); });
+      players_.set_room(player, room);
+    } else if (update.kind == rooms::SeatUpdate::Kind::refused &&
+               update.error_code != proto::RECONNECT_EXPIRED) {
+      rooms_.release(update.room_id);
+    }
+  });
+}
+
+void Server::record_matches(std::vector<store::MatchResult> results) {
+  store_.record_matches(std::move(results), [this](store::Status st) {
+    if (st != store::Status::ok) {
+      store_failures_.fetch_add(1, std::memory_order_relaxed);
+      log::error("match results not saved", {{"status", std::to_string(static_cast<int>(st))}});
+    }
+  });
+}
+
+void Server::seat_gone(PlayerId player, RoomId room) {
+  rooms_.release(room);
+  players_.clear_room(player, room);
+}
+
+void Server::room_disposed(RoomId room) {
+  rooms_.remove(room);
+  log::info("room disposed", {{"room", std::to_string(room)}});
+}
+
+bool Server::shutdown(const std::string& reason) {
+  if (stopped_) return true;
+  stopped_ = true;
+  const auto deadline = SteadyClock::now() + Millis(config_.server.shutdown_deadline_ms);
+  draining_.store(true);
+  log::info("draining", {{"reason", reason},
+                         {"deadline_ms", std::to_string(config_.server.shutdown_deadline_ms)}});
+  if (!started_) return true;
+
+  // 1. No new connections; every client hears why.
+  for (auto& shard : shards_) {
+    shard->stop_accepting();
+    run_on(*shard, [&] {
+      shard->for_each_session(
+          [&](Session& s) { s.notify_shutdown(config_.server.shutdown_deadline_ms); });
+    });
+  }
+  // 2. Close every room on its shard: members get RoomClosing and Left, results are queued to
+  //    the store.
+  for (const auto& room : rooms_.all()) {
+    asio::post(shards_[room->shard()]->io(), [room] { room->close("shutdown"); });
+  }
+  bool in_time = true;
+  while (rooms_.size() > 0) {
+    if (SteadyClock::now() > deadline) {
+      in_time = false;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  // 3. Close sessions gracefully so the last frames (Left, shutdown) reach the clients.
+  for (auto& shard : shards_) {
+    run_on(*shard, [&] {
+      shard->for_each_session(
+          [](Session& s) { s.close(net::CloseReason::shutdown, 0, "server shutting down"); });
+    });
+  }
+  const auto flush_deadline = std::min(deadline, SteadyClock::now() + std::chrono::seconds(3));
+  for (auto& shard : shards_) {
+    while (SteadyClock::now() < flush_deadline) {
+      size_t left = 0;
+      run_on(*shard, [&] { left = shard->session_count(); });
+      if (left == 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  // 4. Everything the rooms queued is committed before the process exits.
+  store_.flush();
+  for (auto& shard : shards_) shard->stop_and_join();
+  log::info("drained", {{"in_time", in_time ? "true" : "false"}});
+  return in_time;
+}
+
+}  // namespace rookery::core

@@ -1,0 +1,603 @@
+#include "core/session.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "base/clock.hpp"
+#include "base/log.hpp"
+#include "core/player_directory.hpp"
+#include "core/server.hpp"
+#include "core/shard.hpp"
+#include "proto/frame.hpp"
+#include "rooms/room.hpp"
+
+namespace rookery::core {
+namespace asio = boost::asio;
+using net::CloseReason;
+
+namespace {
+
+constexpr uint32_t kProtocolVersion = 1;
+constexpr size_t kMaxClientName = 64;
+constexpr size_t kMaxRoomName = 64;
+constexpr size_t kMaxToken = 128;
+constexpr uint32_t kDefaultListLimit = 100;
+constexpr uint32_t kMaxListLimit = 1000;
+// A closing connection that will not drain its last frames is cut after this.
+constexpr int64_t kGracefulCloseMs = 2000;
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<Millis>(SteadyClock::now().time_since_epoch()).count();
+}
+
+proto::ErrorCode error_for(store::Status s) {
+  switch (s) {
+    case store::Status::ok:
+      return proto::ERROR_UNSPECIFIED;
+    case store::Status::not_found:
+      return proto::BAD_CREDENTIALS;
+    case store::Status::username_taken:
+      return proto::USERNAME_TAKEN;
+    case store::Status::bad_credentials:
+      return proto::BAD_CREDENTIALS;
+    case store::Status::banned:
+      return proto::BANNED;
+    case store::Status::invalid:
+      return proto::INVALID_ARGUMENT;
+    case store::Status::failed:
+      return proto::STORE_UNAVAILABLE;
+  }
+  return proto::INTERNAL;
+}
+
+const char* message_for(store::Status s) {
+  switch (s) {
+    case store::Status::ok:
+      return "ok";
+    case store::Status::not_found:
+      return "unknown player";
+    case store::Status::username_taken:
+      return "username is taken";
+    case store::Status::bad_credentials:
+      return "wrong username or password";
+    case store::Status::banned:
+      return "player is banned";
+    case store::Status::invalid:
+      return "invalid login: username 3-32 of [A-Za-z0-9_.-], password 8-256 bytes, device_id "
+             "8-128 bytes, display_name 1-32 bytes";
+    case store::Status::failed:
+      return "player store unavailable, retry later";
+  }
+  return "internal error";
+}
+
+}  // namespace
+
+Session::Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> transport,
+                 bool refused)
+    : shard_(shard),
+      id_(id),
+      transport_(std::move(transport)),
+      connected_ms_(steady_ms()),
+      last_activity_ms_(connected_ms_),
+      bucket_(shard.server().config().limits.msg_burst, static_cast<uint64_t>(connected_ms_)),
+      refused_(refused),
+      transport_index_(std::string_view(transport_->kind()) == "ws" ? 1 : 0) {}
+
+Session::~Session() = default;
+
+void Session::start() {
+  ++shard_.stats().accepted[transport_index_];
+  ++shard_.stats().open[transport_index_];
+  transport_->start(weak_from_this());
+}
+
+void Session::on_open() {
+  if (refused_) {
+    log::warn("connection refused: --max-connections reached",
+              {{"peer", transport_->peer()},
+               {"max_connections", std::to_string(shard_.server().config().net.max_connections)}});
+    close(CloseReason::refused, proto::SERVER_FULL, "server is full, try again later");
+  }
+}
+
+void Session::send(std::shared_ptr<const std::string> frames) {
+  if (closed_ || !frames) return;
+  const size_t bytes = frames->size();
+  transport_->queue(std::move(frames));
+  ++shard_.stats().messages_out;
+  shard_.stats().bytes_out += bytes;
+  if (transport_->pending_bytes() > shard_.server().config().limits.outbound_queue_bytes) {
+    // The client reads slower than the game produces: cut it rather than buffer without bound.
+    close(CloseReason::slow_consumer, 0, "");
+    return;
+  }
+  shard_.mark_dirty(*this);
+}
+
+void Session::flush() {
+  if (!closed_) transport_->flush();
+}
+
+void Session::reply(uint32_t request_id, proto::Envelope& env) {
+  env.set_request_id(request_id);
+  send(proto::make_frame(env));
+}
+
+void Session::error(uint32_t request_id, proto::ErrorCode code, const std::string& message,
+                    bool counts) {
+  if (counts && ++errors_ > shard_.server().config().limits.max_errors) {
+    close(CloseReason::protocol_error, proto::TOO_MANY_ERRORS,
+          "too many bad messages; last: " + message);
+    return;
+  }
+  send(proto::make_error_frame(request_id, code, message, false));
+}
+
+void Session::close(CloseReason reason, int code, const std::string& message) {
+  if (closed_) return;
+  const bool graceful = reason != CloseReason::slow_consumer && reason != CloseReason::error;
+  if (code != 0 && graceful) {
+    transport_->queue(
+        proto::make_error_frame(0, static_cast<proto::ErrorCode>(code), message, true));
+  }
+  closed_ = true;
+  close_started_ms_ = steady_ms();
+  log::info("connection closed", {{"session", std::to_string(id_)},
+                                  {"peer", transport_->peer()},
+                                  {"transport", transport_->kind()},
+                                  {"player", std::to_string(player_)},
+                                  {"reason", net::to_string(reason)},
+                                  {"detail", message}});
+  release_directory_state(reason);
+  transport_->close(graceful);
+  if (!graceful || transport_->pending_bytes() == 0) shard_.remove(id_);
+}
+
+void Session::on_transport_closed(CloseReason reason, std::string_view detail) {
+  if (closed_) {
+    shard_.remove(id_);
+    return;
+  }
+  if (reason == CloseReason::protocol_error) {
+    // Bad frame: tell the client why, then the transport closes after sending it.
+    transport_->queue(proto::make_error_frame(0, proto::BAD_FRAME, std::string(detail), true));
+  }
+  closed_ = true;
+  log::info("connection closed", {{"session", std::to_string(id_)},
+                                  {"peer", transport_->peer()},
+                                  {"transport", transport_->kind()},
+                                  {"player", std::to_string(player_)},
+                                  {"reason", net::to_string(reason)},
+                                  {"detail", std::string(detail)}});
+  release_directory_state(reason);
+  shard_.remove(id_);
+}
+
+void Session::release_directory_state(CloseReason reason) {
+  auto& stats = shard_.stats();
+  ++stats.closed[static_cast<size_t>(reason)];
+  --stats.open[transport_index_];
+  if (logged_in_counted_) {
+    --stats.logged_in;
+    logged_in_counted_ = false;
+  }
+  shard_.server().connection_closed(!refused_);
+  if (player_ != 0) {
+    shard_.server().players().unbind(player_, id_, unix_millis());
+  }
+  if (room_) {
+    // The seat is held for the reconnect grace window.
+    auto room = room_;
+    const PlayerId player = player_;
+    const SessionId sid = id_;
+    asio::post(shard_.server().shard(room->shard()).io(),
+               [room, player, sid] { room->disconnected(player, sid); });
+    room_.reset();
+  }
+}
+
+void Session::sweep(int64_t now_ms) {
+  if (closed_) {
+    if (now_ms - close_started_ms_ > kGracefulCloseMs) {
+      transport_->close(false);
+      shard_.remove(id_);
+    }
+    return;
+  }
+  const auto& limits = shard_.server().config().limits;
+  if (phase_ != Phase::lobby && now_ms - connected_ms_ > limits.handshake_timeout_ms) {
+    close(CloseReason::timeout, proto::TIMEOUT, "no login within handshake_timeout_ms");
+  } else if (now_ms - last_activity_ms_ > limits.idle_timeout_ms) {
+    close(CloseReason::timeout, proto::TIMEOUT, "no message within idle_timeout_ms");
+  }
+}
+
+void Session::on_message(std::string_view bytes) {
+  if (closed_ || refused_) return;
+  const int64_t now = steady_ms();
+  last_activity_ms_ = now;
+  auto& stats = shard_.stats();
+  ++stats.messages_in;
+  stats.bytes_in += bytes.size() + 4;
+  const auto& limits = shard_.server().config().limits;
+  if (!bucket_.try_take(limits.msg_rate, limits.msg_burst, static_cast<uint64_t>(now))) {
+    if (++rate_offences_ > limits.max_errors) {
+      close(CloseReason::rate_limited, proto::RATE_LIMITED, "message rate limit exceeded");
+    } else {
+      send(proto::make_error_frame(0, proto::RATE_LIMITED,
+                                   "message rate limit exceeded; message dropped", false));
+    }
+    return;
+  }
+  proto::Envelope& env = shard_.scratch_envelope();
+  env.Clear();
+  if (!env.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    error(0, proto::MALFORMED, "message is not a valid Envelope");
+    return;
+  }
+  handle(env);
+}
+
+void Session::handle(const proto::Envelope& env) {
+  const uint32_t rid = env.request_id();
+  using M = proto::Envelope;
+  switch (env.msg_case()) {
+    case M::kPing: {
+      proto::Envelope out;
+      out.mutable_pong()->set_client_time(env.ping().client_time());
+      out.mutable_pong()->set_server_time_ms(static_cast<uint64_t>(unix_millis()));
+      reply(rid, out);
+      return;
+    }
+    case M::kHello:
+      return on_hello(rid, env.hello());
+    case M::kLogin:
+      return on_login(rid, env.login());
+    case M::kReconnect:
+      return on_reconnect(rid, env.reconnect());
+    default:
+      break;
+  }
+  const bool request = env.msg_case() == M::kListRooms || env.msg_case() == M::kCreateRoom ||
+                       env.msg_case() == M::kJoinRoom || env.msg_case() == M::kJoinOrCreate ||
+                       env.msg_case() == M::kLeave || env.msg_case() == M::kInput;
+  if (!request) {
+    error(rid, proto::UNKNOWN_MESSAGE,
+          env.msg_case() == M::MSG_NOT_SET ? "envelope carries no message"
+                                           : "message is not accepted from clients");
+    return;
+  }
+  if (phase_ != Phase::lobby) {
+    error(rid, proto::NOT_AUTHENTICATED,
+          phase_ == Phase::awaiting_hello ? "send Hello first" : "log in first");
+    return;
+  }
+  switch (env.msg_case()) {
+    case M::kListRooms:
+      return on_list_rooms(rid, env.list_rooms());
+    case M::kCreateRoom:
+      return on_create_room(rid, env.create_room());
+    case M::kJoinRoom:
+      return on_join_room(rid, env.join_room());
+    case M::kJoinOrCreate:
+      return on_join_or_create(rid, env.join_or_create());
+    case M::kLeave:
+      return on_leave(rid);
+    case M::kInput:
+      return on_input(env.input());
+    default:
+      return;
+  }
+}
+
+void Session::on_hello(uint32_t rid, const proto::Hello& m) {
+  if (phase_ != Phase::awaiting_hello) {
+    error(rid, proto::INVALID_ARGUMENT, "hello already received");
+    return;
+  }
+  if (m.protocol_version() != kProtocolVersion) {
+    close(CloseReason::protocol_error, proto::PROTOCOL_VERSION,
+          "unsupported protocol version " + std::to_string(m.protocol_version()) +
+              "; this server speaks version " + std::to_string(kProtocolVersion));
+    return;
+  }
+  if (m.client().size() > kMaxClientName) {
+    error(rid, proto::INVALID_ARGUMENT, "hello.client is longer than 64 bytes");
+    return;
+  }
+  phase_ = Phase::awaiting_login;
+  const auto& cfg = shard_.server().config();
+  proto::Envelope out;
+  auto* w = out.mutable_welcome();
+  w->set_protocol_version(kProtocolVersion);
+  w->set_server_name(cfg.server.name);
+  w->set_server_version(ROOKERY_VERSION);
+  w->set_max_frame_bytes(cfg.limits.max_frame_bytes);
+  w->set_idle_timeout_ms(cfg.limits.idle_timeout_ms);
+  w->set_reconnect_grace_ms(cfg.rooms.reconnect_grace_ms);
+  reply(rid, out);
+}
+
+void Session::on_login(uint32_t rid, const proto::Login& m) {
+  if (phase_ == Phase::awaiting_hello) {
+    error(rid, proto::NOT_AUTHENTICATED, "send Hello first");
+    return;
+  }
+  if (phase_ == Phase::lobby) {
+    error(rid, proto::ALREADY_AUTHENTICATED, "already logged in");
+    return;
+  }
+  if (phase_ == Phase::authenticating) {
+    error(rid, proto::INVALID_ARGUMENT, "a login is already in progress");
+    return;
+  }
+  // The store answers on its own thread; hop back to this shard and find the session again
+  // (it may have closed meanwhile).
+  Shard* shard = &shard_;
+  const SessionId sid = id_;
+  auto done = [shard, sid, rid](store::Status st, store::Player p) {
+    asio::post(shard->io(), [shard, sid, rid, st, p = std::move(p)]() mutable {
+      if (Session* s = shard->find(sid)) s->on_login_done(rid, st, std::move(p));
+    });
+  };
+  auto& store = shard_.server().store();
+  switch (m.method_case()) {
+    case proto::Login::kGuest:
+      phase_ = Phase::authenticating;
+      store.login_guest(m.guest().device_id(), m.display_name(), std::move(done));
+      return;
+    case proto::Login::kPassword:
+      phase_ = Phase::authenticating;
+      if (m.password().create()) {
+        store.register_password(m.password().username(), m.password().password(), m.display_name(),
+                                std::move(done));
+      } else {
+        store.login_password(m.password().username(), m.password().password(), std::move(done));
+      }
+      return;
+    default:
+      error(rid, proto::INVALID_ARGUMENT, "login needs guest or password");
+      return;
+  }
+}
+
+void Session::on_login_done(uint32_t rid, store::Status status, store::Player player) {
+  if (closed_) return;
+  if (status != store::Status::ok) {
+    phase_ = Phase::awaiting_login;
+    if (status == store::Status::banned) {
+      close(CloseReason::kicked, proto::BANNED,
+            player.ban_reason.empty() ? "player is banned" : "banned: " + player.ban_reason);
+      return;
+    }
+    // Failed logins count as errors, so password guessing on one connection is bounded.
+    error(rid, error_for(status), message_for(status), status != store::Status::failed);
+    return;
+  }
+  player_ = player.id;
+  display_name_ = player.display_name;
+  const Binding b = shard_.server().players().bind(player.id, player.display_name,
+                                                   SessionAddress{shard_.index(), id_});
+  bound(rid, b, false, player.created);
+}
+
+void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
+  if (phase_ != Phase::awaiting_login) {
+    error(rid,
+          phase_ == Phase::awaiting_hello ? proto::NOT_AUTHENTICATED : proto::ALREADY_AUTHENTICATED,
+          phase_ == Phase::awaiting_hello ? "send Hello first" : "already logged in");
+    return;
+  }
+  if (m.session_token().empty() || m.session_token().size() > kMaxToken) {
+    error(rid, proto::INVALID_ARGUMENT, "session_token must be 1-128 bytes");
+    return;
+  }
+  auto& server = shard_.server();
+  auto b = server.players().bind_token(m.session_token(), SessionAddress{shard_.index(), id_},
+                                       unix_millis(), server.config().rooms.reconnect_grace_ms);
+  if (!b) {
+    error(rid, proto::RECONNECT_EXPIRED, "session token unknown or expired; log in again");
+    return;
+  }
+  player_ = b->player;
+  display_name_ = b->display_name;
+  bound(rid, *b, true, false);
+}
+
+void Session::bound(uint32_t rid, const Binding& b, bool resumed, bool created) {
+  auto& server = shard_.server();
+  if (b.evicted) server.kick(*b.evicted, "logged in from another connection");
+  phase_ = Phase::lobby;
+  logged_in_counted_ = true;
+  ++shard_.stats().logged_in;
+  proto::Envelope out;
+  auto* ok = out.mutable_login_ok();
+  ok->set_player_id(static_cast<uint64_t>(player_));
+  ok->set_display_name(display_name_);
+  ok->set_session_token(b.token);
+  ok->set_resumed(resumed);
+  ok->set_created(created);
+  reply(rid, out);
+  log::info("player logged in", {{"session", std::to_string(id_)},
+                                 {"player", std::to_string(player_)},
+                                 {"resumed", resumed ? "true" : "false"}});
+  if (b.room) {
+    // The seat was held: take it back (the room answers with Joined, or refuses if expired).
+    join_pending_ = true;
+    auto room = b.room;
+    rooms::JoinRequest req{player_, display_name_, id_, shard_.index(), rid};
+    asio::post(server.shard(room->shard()).io(),
+               [room, req = std::move(req)]() mutable { room->reattach(std::move(req)); });
+  }
+}
+
+void Session::on_list_rooms(uint32_t rid, const proto::ListRooms& m) {
+  rooms::RoomFilter f;
+  f.type = m.type();
+  f.include_full = m.include_full();
+  f.include_locked = m.include_locked();
+  f.limit = m.limit() == 0 ? kDefaultListLimit : std::min(m.limit(), kMaxListLimit);
+  proto::Envelope out;
+  auto* list = out.mutable_room_list();
+  for (const auto& l : shard_.server().rooms().list(f)) {
+    auto* r = list->add_rooms();
+    r->set_room_id(l.id);
+    r->set_type(l.type);
+    r->set_name(l.name);
+    r->set_members(l.members);
+    r->set_max_players(l.max_players);
+    r->set_state(l.state == rooms::Room::State::locked ? proto::LOCKED : proto::OPEN);
+    r->set_tick_hz(l.tick_hz);
+  }
+  reply(rid, out);
+}
+
+bool Session::can_join(uint32_t rid) {
+  if (shard_.server().draining()) {
+    error(rid, proto::SHUTTING_DOWN, "server is shutting down", false);
+    return false;
+  }
+  if (room_ || join_pending_) {
+    error(rid, proto::ALREADY_IN_ROOM, "leave the current room first", false);
+    return false;
+  }
+  return true;
+}
+
+void Session::request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room) {
+  join_pending_ = true;
+  rooms::JoinRequest req{player_, display_name_, id_, shard_.index(), rid};
+  asio::post(shard_.server().shard(room->shard()).io(),
+             [room, req = std::move(req)]() mutable { room->join(std::move(req)); });
+}
+
+void Session::on_create_room(uint32_t rid, const proto::CreateRoom& m) {
+  if (!can_join(rid)) return;
+  auto& server = shard_.server();
+  const rooms::GameType* type = server.game_type(m.type());
+  if (!type) {
+    error(rid, proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + m.type().substr(0, 64) + "'");
+    return;
+  }
+  if (m.name().size() > kMaxRoomName) {
+    error(rid, proto::INVALID_ARGUMENT, "name is longer than 64 bytes");
+    return;
+  }
+  if (m.max_players() > type->max_players_limit) {
+    error(rid, proto::INVALID_ARGUMENT,
+          "max_players above the limit of " + std::to_string(type->max_players_limit));
+    return;
+  }
+  auto room = server.create_room(*type, m.name(), m.max_players());
+  auto r = server.rooms().reserve(room->id());
+  if (!r.room) {
+    error(rid, static_cast<proto::ErrorCode>(r.error_code), "room is not joinable", false);
+    return;
+  }
+  request_seat(rid, r.room);
+}
+
+void Session::on_join_room(uint32_t rid, const proto::JoinRoom& m) {
+  if (!can_join(rid)) return;
+  auto r = shard_.server().rooms().reserve(m.room_id());
+  if (!r.room) {
+    const char* why = r.error_code == proto::ROOM_FULL     ? "room is full"
+                      : r.error_code == proto::ROOM_LOCKED ? "room is locked"
+                                                           : "no such room";
+    error(rid, static_cast<proto::ErrorCode>(r.error_code), why, false);
+    return;
+  }
+  request_seat(rid, r.room);
+}
+
+void Session::on_join_or_create(uint32_t rid, const proto::JoinOrCreate& m) {
+  if (!can_join(rid)) return;
+  auto& server = shard_.server();
+  const rooms::GameType* type = server.game_type(m.type());
+  if (!type) {
+    error(rid, proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + m.type().substr(0, 64) + "'");
+    return;
+  }
+  auto r = server.rooms().reserve_any(m.type());
+  if (!r.room) {
+    auto room = server.create_room(*type, "", 0);
+    r = server.rooms().reserve(room->id());
+  }
+  if (!r.room) {
+    error(rid, proto::ROOM_FULL, "no room available", false);
+    return;
+  }
+  request_seat(rid, r.room);
+}
+
+void Session::on_leave(uint32_t rid) {
+  if (!room_) {
+    error(rid, proto::NOT_IN_ROOM, "not in a room", false);
+    return;
+  }
+  auto room = room_;
+  const PlayerId player = player_;
+  const SessionId sid = id_;
+  const ShardIndex shard = shard_.index();
+  asio::post(shard_.server().shard(room->shard()).io(),
+             [room, player, sid, shard, rid] { room->leave(player, sid, shard, rid, "left"); });
+}
+
+void Session::on_input(const proto::Input& m) {
+  if (!room_) {
+    error(0, proto::NOT_IN_ROOM, "input outside a room", false);
+    return;
+  }
+  Shard& room_shard = shard_.server().shard(room_->shard());
+  if (&room_shard == &shard_) {
+    room_->push_input(seat_, id_, m.seq(), m.payload());  // same thread: no hop
+    return;
+  }
+  asio::post(room_shard.io(), [room = room_, seat = seat_, sid = id_, seq = m.seq(),
+                               payload = m.payload()]() mutable {
+    room->push_input(seat, sid, seq, std::move(payload));
+  });
+}
+
+void Session::on_seat_update(rooms::SeatUpdate u) {
+  using K = rooms::SeatUpdate::Kind;
+  auto& server = shard_.server();
+  if (closed_) {
+    // Gone while the room was seating us: hold the seat for a reconnect like any drop.
+    if (u.kind == K::granted && u.room) {
+      auto room = u.room;
+      asio::post(server.shard(room->shard()).io(),
+                 [room, p = player_, sid = id_] { room->disconnected(p, sid); });
+      server.players().set_room(player_, room);
+    }
+    if (u.kind == K::refused) server.rooms().release(u.room_id);
+    return;
+  }
+  switch (u.kind) {
+    case K::granted:
+      join_pending_ = false;
+      room_ = u.room;
+      seat_ = u.seat;
+      server.players().set_room(player_, room_);
+      break;
+    case K::released:
+      if (room_ && room_->id() == u.room_id) room_.reset();
+      break;
+    case K::refused:
+      join_pending_ = false;
+      // Reattach refusals hold no reservation; join refusals do.
+      if (u.error_code != proto::RECONNECT_EXPIRED) server.rooms().release(u.room_id);
+      break;
+  }
+  if (u.frames) send(std::move(u.frames));
+}
+
+void Session::notify_shutdown(uint32_t deadline_ms) {
+  proto::Envelope ev;
+  auto* s = ev.mutable_event()->mutable_server_shutdown();
+  s->set_reason("server shutting down");
+  s->set_deadline_ms(deadline_ms);
+  send(proto::make_frame(ev));
+}
+
+}  // namespace rookery::core

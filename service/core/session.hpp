@@ -1,0 +1,102 @@
+// A game session: one client connection's protocol state machine (hello -> login -> lobby <->
+// room), its limits (rate, errors, timeouts, outbound bound) and its link to a room. The bytes
+// come and go through a Transport (TCP or WebSocket), so both transports share all of this.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "base/ids.hpp"
+#include "net/token_bucket.hpp"
+#include "net/transport.hpp"
+#include "rookery.pb.h"
+#include "rooms/room_hub.hpp"
+#include "store/player_store.hpp"
+
+namespace rookery::rooms {
+class Room;
+}
+
+namespace rookery::core {
+
+class Shard;
+struct Binding;
+
+/// One connected client. Lives on its shard's thread; owned by the shard's session table.
+class Session final : public net::TransportOwner {
+ public:
+  /// `refused`: over --max-connections; the session only sends SERVER_FULL and closes.
+  Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> transport, bool refused);
+  ~Session() override;
+
+  /// Starts the transport.
+  void start();
+
+  // net::TransportOwner
+  void on_open() override;
+  void on_message(std::string_view bytes) override;
+  void on_transport_closed(net::CloseReason reason, std::string_view detail) override;
+
+  /// Queues frames for the client; a client whose unsent bytes pass the bound is disconnected.
+  void send(std::shared_ptr<const std::string> frames);
+  /// Hands queued frames to the transport (called once per loop turn by the shard).
+  void flush();
+  /// Closes with a reason; a fatal Error with `code` is sent first when code != 0.
+  void close(net::CloseReason reason, int code, const std::string& message);
+  /// Enforces handshake/idle timeouts; called about once a second by the shard.
+  void sweep(int64_t now_ms);
+  /// Applies a seat change decided by a room.
+  void on_seat_update(rooms::SeatUpdate update);
+  /// Tells the client the server is draining (ServerShutdown event).
+  void notify_shutdown(uint32_t deadline_ms);
+
+  SessionId id() const { return id_; }
+  PlayerId player() const { return player_; }
+  bool closed() const { return closed_; }
+  bool dirty = false;  // on the shard's flush list
+
+ private:
+  enum class Phase : uint8_t { awaiting_hello, awaiting_login, authenticating, lobby };
+
+  void reply(uint32_t request_id, proto::Envelope& env);
+  void error(uint32_t request_id, proto::ErrorCode code, const std::string& message,
+             bool counts = true);
+  void handle(const proto::Envelope& env);
+  void on_hello(uint32_t rid, const proto::Hello& m);
+  void on_login(uint32_t rid, const proto::Login& m);
+  void on_login_done(uint32_t rid, store::Status status, store::Player player);
+  void on_reconnect(uint32_t rid, const proto::Reconnect& m);
+  void bound(uint32_t rid, const Binding& binding, bool resumed, bool created);
+  void on_list_rooms(uint32_t rid, const proto::ListRooms& m);
+  void on_create_room(uint32_t rid, const proto::CreateRoom& m);
+  void on_join_room(uint32_t rid, const proto::JoinRoom& m);
+  void on_join_or_create(uint32_t rid, const proto::JoinOrCreate& m);
+  void on_leave(uint32_t rid);
+  void on_input(const proto::Input& m);
+  bool can_join(uint32_t rid);
+  void request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room);
+  void release_directory_state(net::CloseReason reason);
+
+  Shard& shard_;
+  SessionId id_;
+  std::unique_ptr<net::Transport> transport_;
+  std::shared_ptr<rooms::Room> room_;  // set while seated (its methods run on its shard)
+  Seat seat_ = 0;
+  bool join_pending_ = false;
+  PlayerId player_ = 0;
+  std::string display_name_;
+  int64_t connected_ms_;
+  int64_t last_activity_ms_;
+  int64_t close_started_ms_ = 0;
+  net::TokenBucket bucket_;
+  uint32_t errors_ = 0;
+  uint32_t rate_offences_ = 0;
+  Phase phase_ = Phase::awaiting_hello;
+  bool refused_;
+  bool closed_ = false;
+  bool logged_in_counted_ = false;
+  uint8_t transport_index_;  // 0 tcp, 1 ws (metrics)
+};
+
+}  // namespace rookery::core

@@ -1,0 +1,137 @@
+#include "core/shard.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "base/clock.hpp"
+#include "base/log.hpp"
+#include "core/server.hpp"
+#include "core/session.hpp"
+#include "net/tcp_transport.hpp"
+#include "net/ws_transport.hpp"
+
+namespace rookery::core {
+namespace asio = boost::asio;
+
+Shard::Shard(Server& server, ShardIndex index)
+    : server_(server), index_(index), io_(1), sweep_timer_(io_) {}
+
+Shard::~Shard() {
+  stop_and_join();
+}
+
+void Shard::listen(const asio::ip::tcp::endpoint& tcp, const asio::ip::tcp::endpoint& ws,
+                   int backlog) {
+  tcp_ = std::make_unique<net::Listener>(
+      io_, tcp, backlog, [this](asio::ip::tcp::socket s) { on_accept(std::move(s), false); });
+  ws_ = std::make_unique<net::Listener>(
+      io_, ws, backlog, [this](asio::ip::tcp::socket s) { on_accept(std::move(s), true); });
+}
+
+void Shard::start() {
+  asio::post(io_, [this] {
+    if (tcp_) tcp_->start();
+    if (ws_) ws_->start();
+    schedule_sweep();
+  });
+  thread_ = std::thread([this] {
+    // The work guard keeps the loop alive while no connection or room exists yet.
+    auto guard = asio::make_work_guard(io_);
+    io_.run();
+  });
+}
+
+void Shard::stop_accepting() {
+  asio::post(io_, [this] {
+    if (tcp_) tcp_->stop();
+    if (ws_) ws_->stop();
+  });
+}
+
+void Shard::stop_and_join() {
+  if (!thread_.joinable()) return;
+  io_.stop();
+  thread_.join();
+}
+
+void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
+  const auto& cfg = server_.config();
+  const bool admitted = server_.admit_connection();
+  std::unique_ptr<net::Transport> transport;
+  if (websocket) {
+    transport = std::make_unique<net::WsTransport>(
+        std::move(socket), cfg.limits.max_frame_bytes,
+        std::chrono::milliseconds(cfg.limits.handshake_timeout_ms), nullptr);
+  } else {
+    transport = std::make_unique<net::TcpTransport>(std::move(socket), cfg.limits.max_frame_bytes);
+  }
+  const SessionId id = server_.next_session_id();
+  auto session = std::make_shared<Session>(*this, id, std::move(transport), !admitted);
+  sessions_.emplace(id, session);
+  session->start();
+}
+
+Session* Shard::find(SessionId id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+void Shard::deliver(const std::vector<SessionId>& sessions,
+                    const std::shared_ptr<const std::string>& frames) {
+  for (const SessionId id : sessions) {
+    if (Session* s = find(id)) s->send(frames);
+  }
+}
+
+void Shard::mark_dirty(Session& session) {
+  if (session.dirty) return;
+  session.dirty = true;
+  dirty_.push_back(std::static_pointer_cast<Session>(session.shared_from_this()));
+  if (!flush_posted_) {
+    // Everything queued during this loop turn (events and the tick's state from every room)
+    // goes out in one write per session when the turn ends.
+    flush_posted_ = true;
+    asio::post(io_, [this] { flush_dirty(); });
+  }
+}
+
+void Shard::flush_dirty() {
+  flush_posted_ = false;
+  auto batch = std::move(dirty_);
+  dirty_.clear();
+  for (auto& s : batch) {
+    s->dirty = false;
+    s->flush();
+  }
+}
+
+void Shard::remove(SessionId id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  // Never destroy a session inside its own callback: park it until the turn ends.
+  if (graveyard_.empty()) asio::post(io_, [this] { graveyard_.clear(); });
+  graveyard_.push_back(std::move(it->second));
+  sessions_.erase(it);
+}
+
+void Shard::schedule_sweep() {
+  sweep_timer_.expires_after(std::chrono::seconds(1));
+  sweep_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    sweep();
+    schedule_sweep();
+  });
+}
+
+void Shard::sweep() {
+  const int64_t now_ms =
+      std::chrono::duration_cast<Millis>(SteadyClock::now().time_since_epoch()).count();
+  std::vector<Session*> all;
+  all.reserve(sessions_.size());
+  for (auto& [id, s] : sessions_) all.push_back(s.get());
+  for (Session* s : all) s->sweep(now_ms);  // may remove sessions: iterate a copy
+  if (index_ == 0) {
+    server_.players().expire(unix_millis(), server_.config().rooms.reconnect_grace_ms);
+  }
+}
+
+}  // namespace rookery::core

@@ -1,0 +1,106 @@
+// A shard: one io_context run by one thread, owning the sessions it accepted and the rooms
+// placed on it. Nothing on a shard is touched by another thread; other threads post to it.
+#pragma once
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/ids.hpp"
+#include "net/listener.hpp"
+#include "net/transport.hpp"
+#include "rookery.pb.h"
+
+namespace rookery::core {
+
+class Server;
+class Session;
+
+/// Plain (non-atomic) counters of one shard, read by posting to the shard. Summed across
+/// shards when metrics are scraped, so counting never contends between threads.
+struct ShardStats {
+  std::array<uint64_t, 2> accepted{};                     // by transport: 0 tcp, 1 ws
+  std::array<int64_t, 2> open{};                          // by transport
+  std::array<uint64_t, net::kCloseReasonCount> closed{};  // by CloseReason
+  uint64_t messages_in = 0;
+  uint64_t messages_out = 0;  // buffers handed to transports (one per tick per member)
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  int64_t logged_in = 0;
+};
+
+/// One event-loop thread and what it owns.
+class Shard {
+ public:
+  Shard(Server& server, ShardIndex index);
+  ~Shard();
+  Shard(const Shard&) = delete;
+  Shard& operator=(const Shard&) = delete;
+
+  /// Opens this shard's listeners (SO_REUSEPORT on shared ports). Throws on bind failure.
+  void listen(const boost::asio::ip::tcp::endpoint& tcp, const boost::asio::ip::tcp::endpoint& ws,
+              int backlog);
+  /// Starts the thread (accepting, sweeping timeouts).
+  void start();
+  /// Stops accepting new connections (posted; returns at once).
+  void stop_accepting();
+  /// Stops the loop and joins the thread.
+  void stop_and_join();
+
+  boost::asio::io_context& io() { return io_; }
+  ShardIndex index() const { return index_; }
+  Server& server() { return server_; }
+  uint16_t tcp_port() const { return tcp_ ? tcp_->port() : 0; }
+  uint16_t ws_port() const { return ws_ ? ws_->port() : 0; }
+  ShardStats& stats() { return stats_; }
+
+  // --- shard-thread only ---
+  /// The session with this id, or null.
+  Session* find(SessionId id);
+  /// Queues `frames` to every listed session and flushes once at the end of the loop turn.
+  void deliver(const std::vector<SessionId>& sessions,
+               const std::shared_ptr<const std::string>& frames);
+  /// Arranges for `session` to be flushed at the end of this loop turn (one write per turn).
+  void mark_dirty(Session& session);
+  /// Forgets a closed session (destroyed after the current handler returns).
+  void remove(SessionId id);
+  /// Calls `fn(Session&)` for every session.
+  template <class Fn>
+  void for_each_session(Fn&& fn) {
+    std::vector<std::shared_ptr<Session>> all;  // fn may close (and remove) sessions
+    all.reserve(sessions_.size());
+    for (auto& [id, s] : sessions_) all.push_back(s);
+    for (auto& s : all) fn(*s);
+  }
+  size_t session_count() const { return sessions_.size(); }
+  /// Scratch Envelope reused for parsing inbound messages (no allocation per message).
+  proto::Envelope& scratch_envelope() { return scratch_; }
+
+ private:
+  void on_accept(boost::asio::ip::tcp::socket socket, bool websocket);
+  void flush_dirty();
+  void schedule_sweep();
+  void sweep();
+
+  Server& server_;
+  ShardIndex index_;
+  boost::asio::io_context io_;
+  std::thread thread_;
+  std::unique_ptr<net::Listener> tcp_;
+  std::unique_ptr<net::Listener> ws_;
+  boost::asio::steady_timer sweep_timer_;
+  std::unordered_map<SessionId, std::shared_ptr<Session>> sessions_;
+  std::vector<std::shared_ptr<Session>> dirty_;
+  std::vector<std::shared_ptr<Session>> graveyard_;  // closed this turn; freed after it
+  bool flush_posted_ = false;
+  ShardStats stats_;
+  proto::Envelope scratch_;
+};
+
+}  // namespace rookery::core

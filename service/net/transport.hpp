@@ -1,0 +1,61 @@
+// The seam between a game session (protocol, limits, rooms) and the bytes on the wire. Two
+// transports implement it: raw TCP frames and WebSocket messages.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace rookery::net {
+
+/// Why a connection ended; each reason is counted separately in metrics.
+enum class CloseReason : uint8_t {
+  normal,          // peer closed, or the client left cleanly
+  timeout,         // handshake or idle timeout
+  slow_consumer,   // outbound queue over its byte bound
+  rate_limited,    // repeated rate-limit offences
+  protocol_error,  // bad frames, malformed or unexpected messages
+  kicked,          // an operator or a newer login of the same player
+  shutdown,        // server draining
+  refused,         // over --max-connections
+  error,           // socket error
+};
+inline constexpr int kCloseReasonCount = 9;
+
+/// Stable lower-case name of a reason, for logs and metric labels.
+const char* to_string(CloseReason reason);
+
+/// Receives what a transport reads. Implemented by the session; called on the shard thread.
+class TransportOwner : public std::enable_shared_from_this<TransportOwner> {
+ public:
+  virtual ~TransportOwner() = default;
+  /// The transport is ready (WebSocket: handshake done). The session may send now.
+  virtual void on_open() = 0;
+  /// One complete inbound message (an Envelope's bytes). Valid only during the call.
+  virtual void on_message(std::string_view bytes) = 0;
+  /// The transport failed or the peer went away; the transport is already closing.
+  virtual void on_transport_closed(CloseReason reason, std::string_view detail) = 0;
+};
+
+/// One client connection's byte stream. Single-threaded: every call on the owning shard.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  /// Begins the handshake (if any) and reading; events go to `owner`.
+  virtual void start(std::weak_ptr<TransportOwner> owner) = 0;
+  /// Queues one or more whole frames (TCP framing, see framing.hpp). Sent on flush().
+  virtual void queue(std::shared_ptr<const std::string> frames) = 0;
+  /// Starts writing everything queued, gathered into as few syscalls as the transport allows.
+  virtual void flush() = 0;
+  /// Bytes queued or being written, not yet handed to the kernel.
+  virtual size_t pending_bytes() const = 0;
+  /// Closes. `graceful`: send what is queued first (bounded by a short timer); else at once.
+  virtual void close(bool graceful) = 0;
+  /// Peer address as "ip:port", for logs.
+  virtual const std::string& peer() const = 0;
+  /// "tcp" or "ws".
+  virtual const char* kind() const = 0;
+};
+
+}  // namespace rookery::net

@@ -1,0 +1,143 @@
+// An authoritative game room: an actor owned by one shard. Members' inputs are queued as they
+// arrive and applied at the next tick; each tick steps the game, encodes ONE State frame and
+// hands the same bytes to every member's shard in one batch.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.hpp"
+#include "base/ids.hpp"
+#include "rookery.pb.h"
+#include "rooms/game.hpp"
+#include "rooms/room_hub.hpp"
+
+namespace rookery::rooms {
+
+/// Per-room limits from the configuration.
+struct RoomSettings {
+  uint32_t max_players = 16;
+  uint32_t tick_hz = 20;
+  uint32_t input_queue = 32;  // inputs buffered per member between two ticks
+  Millis empty_room_timeout{30000};
+  Millis reconnect_grace{30000};
+};
+
+/// A request to take a seat, carried from a session's shard to the room's shard.
+struct JoinRequest {
+  PlayerId player = 0;
+  std::string display_name;
+  SessionId session = 0;
+  ShardIndex shard = 0;
+  uint32_t request_id = 0;
+};
+
+/// Counters a room keeps for metrics and the admin console (read on the room's shard).
+struct RoomStats {
+  uint64_t ticks = 0;
+  uint64_t inputs = 0;
+  uint64_t inputs_dropped = 0;  // over the per-member queue bound
+  uint64_t inputs_invalid = 0;
+  int64_t last_tick_us = 0;  // how long the last tick took
+  int64_t last_lag_us = 0;   // how late the last tick started
+};
+
+/// One room. Every method must be called on the owning shard's thread (post to it).
+class Room : public std::enable_shared_from_this<Room> {
+ public:
+  enum class State { open, locked, closing, disposed };
+
+  Room(RoomId id, std::string type, std::string name, std::unique_ptr<Game> game,
+       RoomSettings settings, boost::asio::io_context& io, ShardIndex shard, RoomHub& hub);
+
+  /// Starts the tick timer. Call once, on the room's shard.
+  void start();
+
+  /// Seats a player (the directory already reserved the seat). Answers via hub.update_seat.
+  void join(JoinRequest request);
+  /// Moves a held seat to a new session (reconnect or a newer login). Refused if not held.
+  void reattach(JoinRequest request);
+  /// Releases the player's seat (reason "left" or "kicked"); answers the session with Left.
+  /// `session` 0 releases whatever session holds it (operator kick).
+  void leave(PlayerId player, SessionId session, ShardIndex shard, uint32_t request_id,
+             const std::string& reason);
+  /// The session's connection dropped: hold the seat for the reconnect grace.
+  void disconnected(PlayerId player, SessionId session);
+  /// Queues one input; applied at the next tick. Ignored unless `session` holds `seat`.
+  void push_input(Seat seat, SessionId session, uint32_t seq, std::string payload);
+  /// Sends an operator notice to every member with the next tick.
+  void broadcast_notice(const std::string& text);
+  /// Locks (joins refused) or unlocks the room.
+  void set_locked(bool locked);
+  /// Closes: tells members why, releases every seat (results persisted), then disposes.
+  void close(const std::string& reason);
+
+  RoomId id() const { return id_; }
+  ShardIndex shard() const { return shard_; }
+  const std::string& type() const { return type_; }
+  State state() const { return state_; }
+  const RoomStats& stats() const { return stats_; }
+  uint32_t member_count() const { return member_count_; }
+
+ private:
+  struct Member {
+    PlayerId player = 0;  // 0: seat free
+    std::string display_name;
+    SessionId session = 0;  // 0 while disconnected (seat held)
+    ShardIndex shard = 0;
+    TimePoint disconnected_at{};
+    int64_t joined_ms = 0;
+    uint32_t queued_inputs = 0;
+    uint32_t last_seq = 0;
+    bool acked = false;  // sent input this tick
+  };
+  struct QueuedInput {
+    Seat seat;
+    uint32_t seq;
+    std::string payload;
+  };
+
+  void schedule_tick();
+  void on_tick();
+  void expire_held_seats(TimePoint now);
+  void release_seat(Seat seat, const std::string& reason, uint32_t request_id, bool tell_session);
+  void grant(Seat seat, uint32_t request_id);
+  void refuse(const JoinRequest& request, int error_code, const std::string& message);
+  void queue_event(proto::Envelope& env);
+  void fill_member(Seat seat, proto::Member* out) const;
+  int find_seat(PlayerId player) const;
+  void rebuild_recipients();
+  void dispose();
+
+  RoomId id_;
+  std::string type_;
+  std::string name_;
+  std::unique_ptr<Game> game_;
+  RoomSettings settings_;
+  boost::asio::steady_timer timer_;
+  ShardIndex shard_;
+  RoomHub& hub_;
+  State state_ = State::open;
+
+  std::vector<Member> members_;  // index = seat
+  uint32_t member_count_ = 0;    // seats taken, connected or held
+  std::vector<QueuedInput> inputs_;
+  std::string pending_events_;  // framed Event envelopes, sent with the next tick
+  std::vector<std::shared_ptr<const std::vector<SessionId>>> recipients_;  // by shard
+  bool recipients_dirty_ = true;
+  TimePoint next_tick_{};
+  TimePoint empty_since_{};
+  uint64_t tick_ = 0;
+  RoomStats stats_;
+  proto::Envelope state_env_;  // reused each tick
+  std::string payload_;        // reused each tick
+};
+
+/// Lower-case state name for logs, metrics and the admin API.
+const char* to_string(Room::State state);
+
+}  // namespace rookery::rooms
