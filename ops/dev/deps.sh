@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Rookery needs to build and test, skipping those present.
+# Sourced by run.sh and test.sh; safe to run on its own.
+set -euo pipefail
+
+ROOKERY_BUILD_PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost1.81-all-dev libboost-json1.81-dev
+  libprotobuf-dev protobuf-compiler
+  libsqlite3-dev sqlite3 libsodium-dev prometheus-cpp-dev
+  libgtest-dev googletest
+)
+ROOKERY_TEST_PACKAGES=(clang-format)
+
+rookery_install_packages() {
+  local missing=()
+  local pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    return 0
+  fi
+  echo "Installing: ${missing[*]}"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}"
+}
+
+# Configures (once) and builds the tree into build/ with ccache, so repeated runs are quick.
+rookery_build() {
+  local root=$1
+  shift
+  local type=${ROOKERY_BUILD_TYPE:-RelWithDebInfo}
+  if [[ ! -f "$root/build/build.ninja" ]]; then
+    cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE="$type"
+  fi
+  cmake --build "$root/build" -- "$@"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  rookery_install_packages "${ROOKERY_BUILD_PACKAGES[@]}" "${ROOKERY_TEST_PACKAGES[@]}"
+fi
