@@ -10,10 +10,12 @@
 #include <iostream>
 #include <thread>
 
+#include "app/admin_command.hpp"
 #include "base/log.hpp"
 #include "config/config.hpp"
 #include "core/server.hpp"
 #include "games/game_types.hpp"
+#include "http/side_port.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -92,6 +94,8 @@ int serve(const config::Config& cfg) {
     return 1;
   }
 
+  app::ensure_first_admin(*store);
+
   core::Server server(cfg, *store, games::builtin_game_types(game_settings(cfg.rooms)));
   try {
     server.start();
@@ -99,19 +103,38 @@ int serve(const config::Config& cfg) {
     log::error("cannot start", {{"error", e.what()}});
     return 1;
   }
+  std::unique_ptr<http::SidePort> side_port;
+  try {
+    http::SidePortSettings sp;
+    sp.http.bind = cfg.http.bind;
+    sp.http.port = cfg.http.port;
+    sp.admin_ui_root = cfg.http.admin_ui_root;
+    sp.build = http::BuildInfo{ROOKERY_VERSION, ROOKERY_GIT_COMMIT};
+    side_port = std::make_unique<http::SidePort>(sp, server, *store, *store);
+    side_port->start();
+  } catch (const std::exception& e) {
+    log::error("cannot start the side-port", {{"error", e.what()}});
+    server.shutdown("start-up failed");
+    return 1;
+  }
   log::info("listening", {{"tcp_port", std::to_string(server.tcp_port())},
+                          {"http_port", std::to_string(side_port->port())},
                           {"ws_port", std::to_string(server.ws_port())},
                           {"threads", std::to_string(server.shard_count())},
                           {"db", cfg.store.db}});
   const std::string host = display_host(cfg.net.bind);
+  const std::string http_host = display_host(cfg.http.bind);
   std::printf(
       "Rookery %s is ready (%zu threads).\n"
       "  Game, raw TCP:    tcp://%s:%u\n"
       "  Game, WebSocket:  ws://%s:%u/\n"
+      "  Admin console:    http://%s:%u/admin/\n"
+      "  Metrics, health:  http://%s:%u/metrics  /healthz  /readyz\n"
       "  Player store:     %s (SQLite)\n"
       "Stop with Ctrl-C: clients are told, games are saved, then it exits.\n",
       ROOKERY_VERSION, server.shard_count(), host.c_str(), server.tcp_port(), host.c_str(),
-      server.ws_port(), cfg.store.db.c_str());
+      server.ws_port(), http_host.c_str(), side_port->port(), http_host.c_str(), side_port->port(),
+      cfg.store.db.c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -135,7 +158,8 @@ int serve(const config::Config& cfg) {
   watchdog.detach();
 
   const bool in_time = server.shutdown(sig == SIGTERM ? "SIGTERM" : "SIGINT");
-  store.reset();  // joins the store threads after the final commit
+  side_port->stop();  // after the drain, so /readyz answers 503 while it runs
+  store.reset();      // joins the store threads after the final commit
   log::info("stopped");
   return in_time ? 0 : 1;
 }
@@ -160,7 +184,7 @@ int main(int argc, char** argv) {
   using namespace rookery;
   config::Invocation inv;
   try {
-    inv = config::parse(std::vector<std::string>(argv + 1, argv + argc), config::process_env());
+    inv = config::parse(std::vector<std::string>(argv, argv + argc), config::process_env());
   } catch (const config::ConfigError& e) {
     std::fprintf(stderr, "rookery: %s\nRun 'rookery --help' for every option.\n", e.what());
     return 2;
@@ -181,6 +205,7 @@ int main(int argc, char** argv) {
 
   if (inv.command == "serve") return serve(cfg);
   if (inv.command == "migrate") return migrate(cfg);
+  if (inv.command == "admin") return app::run_admin_command(cfg, inv.args);
   if (inv.command == "check-config") {
     std::cout << config::dump(cfg) << "configuration is valid\n";
     return 0;

@@ -242,6 +242,16 @@ constexpr std::array kKeys = {
         .access = field<&Config::rooms, &RoomsConfig::relay_max_players>},
 
     // Player store (store/).
+    Key{.section = "Game ports",
+        .name = "web_root",
+        .flag = "--web-root",
+        .env = "ROOKERY_WEB_ROOT",
+        .type = Type::string,
+        .min = 0,
+        .max = 4096,
+        .help = "Folder of the built web game client, served to plain HTTP GETs on the "
+                "WebSocket port; empty: not served",
+        .access = field<&Config::net, &NetConfig::web_root>},
     Key{.section = "Player store",
         .name = "db",
         .flag = "--db",
@@ -287,6 +297,15 @@ constexpr std::array kKeys = {
         .max = kPortMax,
         .help = "HTTP side-port; 0 picks a free port",
         .access = field<&Config::http, &HttpConfig::port>},
+    Key{.section = "HTTP side-port",
+        .name = "admin_ui_root",
+        .flag = "--admin-ui-root",
+        .env = "ROOKERY_ADMIN_UI_ROOT",
+        .type = Type::string,
+        .min = 0,
+        .max = 4096,
+        .help = "Folder of the built admin console, served at /admin/; empty: not served",
+        .access = field<&Config::http, &HttpConfig::admin_ui_root>},
 
     // Process-wide settings (app/).
     Key{.section = "Server",
@@ -329,6 +348,12 @@ constexpr std::array kKeys = {
 constexpr std::string_view kConfigFlag = "--config";
 constexpr std::string_view kConfigEnv = "ROOKERY_CONFIG";
 constexpr std::string_view kEnvPrefix = "ROOKERY_";
+// ROOKERY_* variables that are not configuration keys but are read by a command (app/admin_command:
+// the first admin user for containers); parse() must not warn about them.
+constexpr std::array<std::string_view, 2> kCommandEnv = {"ROOKERY_ADMIN_USER",
+                                                         "ROOKERY_ADMIN_PASSWORD"};
+// The command whose own flags (--role) pass through to Invocation::args.
+constexpr std::string_view kFlagPassingCommand = "admin";
 
 // --- Compile-time checks of the table: a new row that breaks the naming scheme or has
 // --- inverted bounds does not build.
@@ -572,6 +597,9 @@ CommandLine scan(const std::vector<std::string>& argv, Invocation& invocation) {
   };
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::string_view word = argv[i];
+    // After the word "admin", flags that are not configuration keys are the command's own: they
+    // go to args, in order, with their value (a separate word is taken as for a known flag).
+    const bool pass_unknown = have_command && invocation.command == kFlagPassingCommand;
     if (!only_words && word == "--") {
       only_words = true;
     } else if (only_words || word == "-" || !word.starts_with('-')) {
@@ -586,15 +614,27 @@ CommandLine scan(const std::vector<std::string>& argv, Invocation& invocation) {
     } else if (word == "--version") {
       invocation.version = true;
     } else if (!word.starts_with("--")) {
-      fail("unknown flag " + std::string(word) + " (see --help)");
+      if (pass_unknown) {
+        invocation.args.emplace_back(word);
+      } else {
+        fail("unknown flag " + std::string(word) + " (see --help)");
+      }
     } else {
       const auto equals = word.find('=');
       const auto flag = word.substr(0, equals);
       const Key* key = find_key(&Key::flag, flag);
+      const bool general = flag == "--help" || flag == "--version";
+      if (key == nullptr && flag != kConfigFlag && !general && pass_unknown) {
+        invocation.args.emplace_back(word);
+        if (equals == std::string_view::npos && i + 1 < argv.size() &&
+            !argv[i + 1].starts_with("--")) {
+          invocation.args.push_back(argv[++i]);
+        }
+        continue;
+      }
       if (key == nullptr && flag != kConfigFlag) {
-        fail(flag == "--help" || flag == "--version"
-                 ? "flag " + std::string(flag) + " takes no value"
-                 : "unknown flag " + std::string(flag) + " (see --help)");
+        fail(general ? "flag " + std::string(flag) + " takes no value"
+                     : "unknown flag " + std::string(flag) + " (see --help)");
         continue;
       }
       std::string value;
@@ -714,6 +754,7 @@ Invocation parse(const std::vector<std::string>& argv,
 
   for (const auto& [name, value] : env) {
     if (!name.starts_with(kEnvPrefix) || name == kConfigEnv) continue;
+    if (std::find(kCommandEnv.begin(), kCommandEnv.end(), name) != kCommandEnv.end()) continue;
     if (const Key* key = find_key(&Key::env, name)) {
       assign(*key, value, name, config);
     } else {
@@ -745,7 +786,16 @@ std::string help_text() {
   out += "Commands:\n";
   out += "  serve         run the server (the default)\n";
   out += "  migrate       apply database migrations and exit\n";
-  out += "  check-config  validate configuration, print the effective values and exit\n\n";
+  out += "  check-config  validate configuration, print the effective values and exit\n";
+  out += "  admin add-user NAME --role viewer|operator|admin\n";
+  out += "                create an admin console user; the password is read from stdin\n";
+  out += "  admin list-users\n";
+  out += "                list the admin console users\n\n";
+  append_wrapped(out,
+                 "If no admin user exists, serve creates one with role admin from "
+                 "ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD (for containers).",
+                 0);
+  out += "\n";
   append_wrapped(out,
                  "Every setting below is taken from, lowest to highest precedence: its default, "
                  "the config file, its ROOKERY_* environment variable, its command-line flag. "

@@ -19,6 +19,7 @@ struct NetConfig {
   uint32_t backlog = 4096;            // listen(2) backlog (the kernel caps it at somaxconn)
   uint32_t max_connections = 100000;  // game connections past this are refused (SERVER_FULL)
   uint32_t threads = 0;               // shards (one io_context + thread each); 0 = CPU cores
+  std::string web_root;  // built web game client, served on the WebSocket port; empty: none
 
   bool operator==(const NetConfig&) const = default;
 };
@@ -63,6 +64,7 @@ struct StoreConfig {
 struct HttpConfig {
   std::string bind = "127.0.0.1";  // side-port bind address; internal by default
   uint16_t port = 8080;            // 0 picks a free port
+  std::string admin_ui_root;       // built admin console; empty: not served
 
   bool operator==(const HttpConfig&) const = default;
 };
@@ -99,7 +101,7 @@ class ConfigError : public std::runtime_error {
 struct Invocation {
   Config config;
   std::string command = "serve";      // first non-flag word: serve, migrate, check-config, ...
-  std::vector<std::string> args;      // words after the command
+  std::vector<std::string> args;      // words after the command; for "admin" also its own flags
   bool help = false;                  // --help / -h
   bool version = false;               // --version
   std::vector<std::string> warnings;  // non-fatal findings (unknown ROOKERY_* variable): log them

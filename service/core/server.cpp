@@ -35,7 +35,11 @@ Server::Server(const config::Config& config, store::PlayerStore& store,
     : config_(config), store_(store), game_types_(std::move(game_types)) {
   uint32_t n = config_.net.threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
-  for (ShardIndex i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>(*this, i));
+  for (ShardIndex i = 0; i < n; ++i) {
+    shards_.push_back(std::make_unique<Shard>(*this, i));
+    for (const auto& t : game_types_) shards_.back()->tick_stats(t.name);
+  }
+  started_unix_ms_ = unix_millis();
 }
 
 Server::~Server() {
@@ -56,6 +60,7 @@ void Server::start() {
   }
   for (auto& shard : shards_) shard->start();
   started_ = true;
+  started_unix_ms_ = unix_millis();
 }
 
 uint16_t Server::tcp_port() const {
@@ -84,6 +89,7 @@ std::shared_ptr<rooms::Room> Server::create_room(const rooms::GameType& type,
   settings.input_queue = config_.rooms.input_queue;
   settings.empty_room_timeout = Millis(config_.rooms.empty_room_timeout_ms);
   settings.reconnect_grace = Millis(config_.rooms.reconnect_grace_ms);
+  settings.tick_stats = &shards_[shard]->tick_stats(type.name);
   auto room = std::make_shared<rooms::Room>(
       id, type.name, name.empty() ? type.name + "-" + std::to_string(id) : name, type.make(id),
       settings, shards_[shard]->io(), shard, *this);

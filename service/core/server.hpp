@@ -6,12 +6,14 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "core/player_directory.hpp"
 #include "core/shard.hpp"
+#include "core/snapshot.hpp"
 #include "rooms/game.hpp"
 #include "rooms/room_directory.hpp"
 #include "rooms/room_hub.hpp"
@@ -56,6 +58,31 @@ class Server final : public rooms::RoomHub {
   void kick(SessionAddress address, const std::string& reason);
   SessionId next_session_id() { return next_session_id_.fetch_add(1, std::memory_order_relaxed); }
 
+  // --- for the side-port (its own thread; these wait on shards, bounded by `timeout`) ---
+  /// Gathers counters from every shard; false if some shard did not answer in time.
+  bool snapshot(ServerSnapshot& out, Millis timeout);
+  /// True if every shard's loop runs a posted task within `timeout`.
+  bool healthy(Millis timeout);
+  /// Listening, store open, not draining.
+  bool ready() const { return started_ && !draining(); }
+  /// A room with its members and game summary; empty if unknown or its shard did not answer.
+  struct RoomDetail {
+    rooms::RoomListing listing;
+    std::vector<rooms::MemberView> members;
+    rooms::RoomStats stats;
+    std::string summary;
+  };
+  std::optional<RoomDetail> room_detail(RoomId id, Millis timeout);
+  /// Locks or unlocks a room; false if unknown.
+  bool lock_room(RoomId id, bool locked);
+  /// Closes a room, telling its members `reason`; false if unknown.
+  bool close_room(RoomId id, const std::string& reason);
+  /// Sends an operator notice to a room's members; false if unknown.
+  bool broadcast_to_room(RoomId id, const std::string& text);
+  /// Disconnects a player (KICKED) and releases their seat; false if not connected.
+  bool kick_player(PlayerId player, const std::string& reason);
+  int64_t started_unix_ms() const { return started_unix_ms_; }
+
   // --- rooms::RoomHub ---
   void deliver(ShardIndex shard, std::shared_ptr<const std::vector<SessionId>> sessions,
                std::shared_ptr<const std::string> frames) override;
@@ -79,8 +106,9 @@ class Server final : public rooms::RoomHub {
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> store_failures_{0};
   std::atomic<bool> draining_{false};
-  bool started_ = false;
+  std::atomic<bool> started_{false};
   bool stopped_ = false;
+  int64_t started_unix_ms_ = 0;
 };
 
 }  // namespace rookery::core

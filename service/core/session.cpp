@@ -570,7 +570,10 @@ void Session::on_seat_update(rooms::SeatUpdate u) {
                  [room, p = player_, sid = id_] { room->disconnected(p, sid); });
       server.players().set_room(player_, room);
     }
-    if (u.kind == K::refused) server.rooms().release(u.room_id);
+    // As below: a refused reattach (RECONNECT_EXPIRED) holds no reservation to give back.
+    if (u.kind == K::refused && u.error_code != proto::RECONNECT_EXPIRED) {
+      server.rooms().release(u.room_id);
+    }
     return;
   }
   switch (u.kind) {

@@ -7,7 +7,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "net/listener.hpp"
 #include "net/transport.hpp"
 #include "rookery.pb.h"
+#include "rooms/room.hpp"
 
 namespace rookery::core {
 
@@ -81,6 +84,10 @@ class Shard {
   size_t session_count() const { return sessions_.size(); }
   /// Scratch Envelope reused for parsing inbound messages (no allocation per message).
   proto::Envelope& scratch_envelope() { return scratch_; }
+  /// Tick and input counters of this shard's rooms of `type`. Entries are created before the
+  /// threads start (Server constructor) so the map itself never changes afterwards.
+  rooms::TickStats& tick_stats(const std::string& type) { return tick_stats_[type]; }
+  const std::map<std::string, rooms::TickStats>& all_tick_stats() const { return tick_stats_; }
 
  private:
   void on_accept(boost::asio::ip::tcp::socket socket, bool websocket);
@@ -100,6 +107,7 @@ class Shard {
   std::vector<std::shared_ptr<Session>> graveyard_;  // closed this turn; freed after it
   bool flush_posted_ = false;
   ShardStats stats_;
+  std::map<std::string, rooms::TickStats> tick_stats_;
   proto::Envelope scratch_;
 };
 

@@ -41,6 +41,9 @@ class Game {
 
   /// Points the seat earned in this room so far (persisted when the seat is released).
   virtual int64_t score(Seat seat) const = 0;
+
+  /// A one-line, human-readable picture of the game for operators (admin console).
+  virtual std::string summary() const { return {}; }
 };
 
 /// What the server knows about a room type: its defaults and how to make a game.

@@ -120,6 +120,11 @@ void Room::on_tick() {
   }
 
   stats_.last_tick_us = micros(SteadyClock::now() - started);
+  if (settings_.tick_stats) {
+    settings_.tick_stats->duration.observe(static_cast<double>(stats_.last_tick_us) / 1e6);
+    settings_.tick_stats->lag.observe(
+        static_cast<double>(std::max<int64_t>(0, stats_.last_lag_us)) / 1e6);
+  }
 
   if (member_count_ == 0 && state_ == State::open &&
       started - empty_since_ >= settings_.empty_room_timeout) {
@@ -297,6 +302,9 @@ void Room::release_seat(Seat seat, const std::string& reason, uint32_t request_i
   r.started_ms = m.joined_ms;
   r.ended_ms = unix_millis();
   hub_.record_matches({r});
+  // Free the seat in the catalogs before the session hears Left, so a client that got Left can
+  // rely on it (list the room as not full, join it again).
+  hub_.seat_gone(m.player, id_);
 
   if (tell_session && m.session != 0) {
     proto::Envelope env;
@@ -318,14 +326,12 @@ void Room::release_seat(Seat seat, const std::string& reason, uint32_t request_i
   left->set_seat(seat);
   left->set_reason(reason);
 
-  const PlayerId player = m.player;
   game_->remove_player(seat);
   m = Member{};
   --member_count_;
   recipients_dirty_ = true;
   if (member_count_ == 0) empty_since_ = SteadyClock::now();
   queue_event(ev);
-  hub_.seat_gone(player, id_);
 }
 
 void Room::disconnected(PlayerId player, SessionId session) {
@@ -352,8 +358,10 @@ void Room::push_input(Seat seat, SessionId session, uint32_t seq, std::string pa
   Member& m = members_[seat];
   if (m.session != session || m.player == 0) return;
   ++stats_.inputs;
+  if (settings_.tick_stats) ++settings_.tick_stats->inputs;
   if (m.queued_inputs >= settings_.input_queue) {
     ++stats_.inputs_dropped;  // bounded: a flooding client cannot grow the room's memory
+    if (settings_.tick_stats) ++settings_.tick_stats->inputs_dropped;
     return;
   }
   ++m.queued_inputs;
@@ -406,6 +414,18 @@ void Room::dispose() {
   inputs_.clear();
   recipients_.clear();
   hub_.room_disposed(id_);
+}
+
+std::vector<MemberView> Room::members() const {
+  std::vector<MemberView> out;
+  out.reserve(member_count_);
+  for (Seat seat = 0; seat < members_.size(); ++seat) {
+    const Member& m = members_[seat];
+    if (m.player == 0) continue;
+    out.push_back(MemberView{m.player, m.display_name, seat, m.session != 0, m.joined_ms,
+                             game_->score(seat)});
+  }
+  return out;
 }
 
 void Room::rebuild_recipients() {

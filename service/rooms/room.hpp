@@ -11,12 +11,22 @@
 #include <vector>
 
 #include "base/clock.hpp"
+#include "base/histogram.hpp"
 #include "base/ids.hpp"
 #include "rookery.pb.h"
 #include "rooms/game.hpp"
 #include "rooms/room_hub.hpp"
 
 namespace rookery::rooms {
+
+/// Tick timing and input counters of every room of one type on one shard. Written only by
+/// that shard's thread; the metrics scrape copies it there.
+struct TickStats {
+  LatencyHistogram duration;  // seconds per tick
+  LatencyHistogram lag;       // seconds late against the schedule
+  uint64_t inputs = 0;
+  uint64_t inputs_dropped = 0;
+};
 
 /// Per-room limits from the configuration.
 struct RoomSettings {
@@ -25,6 +35,7 @@ struct RoomSettings {
   uint32_t input_queue = 32;  // inputs buffered per member between two ticks
   Millis empty_room_timeout{30000};
   Millis reconnect_grace{30000};
+  TickStats* tick_stats = nullptr;  // shard-owned; null in tests that do not need it
 };
 
 /// A request to take a seat, carried from a session's shard to the room's shard.
@@ -44,6 +55,16 @@ struct RoomStats {
   uint64_t inputs_invalid = 0;
   int64_t last_tick_us = 0;  // how long the last tick took
   int64_t last_lag_us = 0;   // how late the last tick started
+};
+
+/// A member as shown to operators.
+struct MemberView {
+  PlayerId player = 0;
+  std::string display_name;
+  Seat seat = 0;
+  bool connected = false;
+  int64_t joined_ms = 0;
+  int64_t score = 0;
 };
 
 /// One room. Every method must be called on the owning shard's thread (post to it).
@@ -82,6 +103,10 @@ class Room : public std::enable_shared_from_this<Room> {
   State state() const { return state_; }
   const RoomStats& stats() const { return stats_; }
   uint32_t member_count() const { return member_count_; }
+  /// Every seated member (connected or held).
+  std::vector<MemberView> members() const;
+  /// A one-line, human-readable picture of the game (for the admin console).
+  std::string summary() const { return game_->summary(); }
 
  private:
   struct Member {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/histogram.hpp"
 #include "base/ids.hpp"
 
 namespace rookery::store {
@@ -54,6 +55,13 @@ struct MatchResult {
   int64_t ended_ms = 0;
 };
 
+/// Counters of the store's work, for metrics.
+struct StoreMetrics {
+  uint64_t transactions = 0;          // batches committed
+  uint64_t errors = 0;                // failed requests and failed transactions
+  LatencyHistogram commit_duration;   // seconds per batch transaction, BEGIN to COMMIT
+};
+
 /// Thread-safe asynchronous player store. Every method queues work and returns at once;
 /// the callback runs later on a store-owned thread (keep it short: post to your own thread).
 /// A callback reporting Status::ok runs only after the transaction holding the write committed.
@@ -90,6 +98,8 @@ class PlayerStore {
   virtual void flush() = 0;
   /// Number of requests queued and not yet run (for metrics).
   virtual size_t queue_depth() const = 0;
+  /// A copy of the store's counters.
+  virtual StoreMetrics metrics() const = 0;
 };
 
 }  // namespace rookery::store

@@ -1,13 +1,18 @@
 #include "store/sqlite_store.hpp"
 
+#include <chrono>
+
 #include <pthread.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -52,46 +57,85 @@ bool valid_device_id(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
+// Length of the well-formed UTF-8 character at s[i] if it is not a control character (C0, DEL,
+// C1), else 0. Also 0 for overlong forms, surrogates and code points past U+10FFFF.
+size_t text_char_length(std::string_view s, size_t i) {
+  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  const auto lead = static_cast<unsigned char>(s[i]);
+  if (lead < 0x80) return lead < 0x20 || lead == 0x7f ? 0 : 1;
+  size_t length = 0;
+  uint32_t cp = 0;
+  if ((lead & 0xe0) == 0xc0) {
+    length = 2, cp = lead & 0x1fu;
+  } else if ((lead & 0xf0) == 0xe0) {
+    length = 3, cp = lead & 0x0fu;
+  } else if ((lead & 0xf8) == 0xf0) {
+    length = 4, cp = lead & 0x07u;
+  } else {
+    return 0;
+  }
+  if (i + length > s.size()) return 0;
+  for (size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(s[i + k]);
+    if ((next & 0xc0) != 0x80) return 0;
+    cp = (cp << 6) | (next & 0x3fu);
+  }
+  const bool overlong = cp < kMinForLength[length];
+  const bool surrogate = cp >= 0xd800 && cp <= 0xdfff;
+  const bool c1_control = cp >= 0x80 && cp < 0xa0;
+  if (overlong || surrogate || c1_control || cp > 0x10ffff) return 0;
+  return length;
+}
+
 // Well-formed UTF-8 without control characters: text shown to other players goes into protobuf
 // string fields (which must be UTF-8) and onto screens (where controls are mischief).
 bool valid_text(std::string_view s) {
-  static constexpr uint32_t kMinForLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      if (lead < 0x20 || lead == 0x7f) return false;
-      ++i;
-      continue;
-    }
-    size_t length = 0;
-    uint32_t cp = 0;
-    if ((lead & 0xe0) == 0xc0) {
-      length = 2, cp = lead & 0x1fu;
-    } else if ((lead & 0xf0) == 0xe0) {
-      length = 3, cp = lead & 0x0fu;
-    } else if ((lead & 0xf8) == 0xf0) {
-      length = 4, cp = lead & 0x07u;
-    } else {
-      return false;
-    }
-    if (i + length > s.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (next & 0x3fu);
-    }
-    const bool overlong = cp < kMinForLength[length];
-    const bool surrogate = cp >= 0xd800 && cp <= 0xdfff;
-    const bool c1_control = cp >= 0x80 && cp < 0xa0;
-    if (overlong || surrogate || c1_control || cp > 0x10ffff) return false;
+  for (size_t i = 0; i < s.size();) {
+    const size_t length = text_char_length(s, i);
+    if (length == 0) return false;
     i += length;
   }
   return true;
 }
 
+// `s` made valid_text and at most `max_bytes` long, for the audit log, which must record an
+// action rather than refuse it: tab, CR and LF become a space, other controls and bytes of
+// broken UTF-8 become '?', and the text is cut before the first character that does not fit.
+std::string clean_text(std::string_view s, size_t max_bytes) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    const size_t length = text_char_length(s, i);
+    const size_t needed = length == 0 ? 1 : length;
+    if (out.size() + needed > max_bytes) break;
+    if (length > 0) {
+      out.append(s.substr(i, length));
+    } else {
+      out += s[i] == '\t' || s[i] == '\n' || s[i] == '\r' ? ' ' : '?';
+    }
+    i += needed;
+  }
+  return out;
+}
+
 bool valid_display_name(std::string_view s) {
   return !s.empty() && s.size() <= kDisplayNameMax && valid_text(s);
+}
+
+bool valid_role(std::string_view role) {
+  return admin_role_rank(role) > 0;
+}
+
+// A LIKE pattern matching strings that start with `prefix`: %, _ and the escape character \ are
+// escaped, so they match themselves (the statements say ESCAPE '\').
+std::string like_prefix(std::string_view prefix) {
+  std::string out;
+  out.reserve(prefix.size() + 1);
+  for (const char c : prefix) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '%';
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -100,6 +144,15 @@ bool valid_display_name(std::string_view s) {
 constexpr std::string_view kPlayerColumns =
     "SELECT id, username, device_id, display_name, banned_until_ms, ban_reason, password_hash "
     "FROM players ";
+
+// The first six columns line up with kPlayerColumns, so read_player() reads both.
+constexpr std::string_view kSummaryColumns =
+    "SELECT p.id, p.username, p.device_id, p.display_name, p.banned_until_ms, p.ban_reason, "
+    "p.created_ms, p.last_login_ms, coalesce(s.total_score, 0), coalesce(s.games_played, 0), "
+    "coalesce(s.best_score, 0), coalesce(s.last_played_ms, 0) "
+    "FROM players p LEFT JOIN player_stats s ON s.player_id = p.id ";
+
+constexpr std::string_view kAdminColumns = "id, username, role, created_ms, last_login_ms";
 
 struct Statements {
   explicit Statements(sqlite3* db)
@@ -146,12 +199,43 @@ struct Statements {
                     "s.best_score, s.last_played_ms "
                     "FROM player_stats s JOIN players p ON p.id = s.player_id "
                     "WHERE p.banned_until_ms <= ?2 "
-                    "ORDER BY s.total_score DESC, s.games_played, s.player_id LIMIT ?1") {}
+                    "ORDER BY s.total_score DESC, s.games_played, s.player_id LIMIT ?1"),
+        // Admin users and audit (0002_admin).
+        insert_admin(db,
+                     "INSERT INTO admin_users (username, password_hash, role, created_ms) "
+                     "VALUES (?1, ?2, ?3, ?4) RETURNING id"),
+        admin_hash(db, "SELECT id, password_hash FROM admin_users WHERE username = ?1"),
+        touch_admin_login(db, "UPDATE admin_users SET last_login_ms = ?2 WHERE id = ?1 RETURNING " +
+                                  std::string(kAdminColumns)),
+        admins(db, "SELECT " + std::string(kAdminColumns) + " FROM admin_users ORDER BY id"),
+        admin_count(db, "SELECT count(*) FROM admin_users"),
+        insert_audit(db,
+                     "INSERT INTO admin_audit (at_ms, actor, action, target, detail, ok) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        audit_page(db,
+                   "SELECT id, at_ms, actor, action, target, detail, ok FROM admin_audit "
+                   "WHERE id < ?1 ORDER BY id DESC LIMIT ?2"),
+        // Player search. ?1 is an exact id or NULL; ?2 a like_prefix() pattern. Both LIKEs can
+        // use a NOCASE index (players_by_display_name, username's UNIQUE index).
+        search(db, std::string(kSummaryColumns) +
+                       "WHERE p.id = ?1 OR p.display_name LIKE ?2 ESCAPE '\\' "
+                       "OR p.username LIKE ?2 ESCAPE '\\' "
+                       "ORDER BY p.id = ?1 DESC, p.last_login_ms DESC, p.id DESC LIMIT ?3"),
+        recently_seen(
+            db, std::string(kSummaryColumns) + "ORDER BY p.last_login_ms DESC, p.id DESC LIMIT ?1"),
+        summary_by_id(db, std::string(kSummaryColumns) + "WHERE p.id = ?1"),
+        recent_matches(db,
+                       "SELECT player_id, room_type, room_id, score, started_ms, ended_ms "
+                       "FROM match_results WHERE player_id = ?1 "
+                       "ORDER BY ended_ms DESC, id DESC LIMIT ?2") {}
 
   sqlite::Stmt begin, commit, rollback, savepoint, release, rollback_to;
   sqlite::Stmt player_by_id, player_by_device, player_by_username;
   sqlite::Stmt insert_guest, set_display_name, insert_account, touch_login, set_ban;
   sqlite::Stmt insert_match, add_to_stats, stats_of, leaderboard;
+  sqlite::Stmt insert_admin, admin_hash, touch_admin_login, admins, admin_count;
+  sqlite::Stmt insert_audit, audit_page;
+  sqlite::Stmt search, recently_seen, summary_by_id, recent_matches;
 };
 
 // Reads the kPlayerColumns of the current row.
@@ -162,6 +246,21 @@ void read_player(const sqlite::Cursor& row, Player& out) {
   out.display_name = row.text(3);
   out.banned_until_ms = row.int64(4);
   out.ban_reason = row.text(5);
+}
+
+// Reads the kSummaryColumns of the current row.
+void read_summary(const sqlite::Cursor& row, Player& player, Stats& stats, int64_t& created_ms,
+                  int64_t& last_login_ms) {
+  read_player(row, player);
+  created_ms = row.int64(6);
+  last_login_ms = row.int64(7);
+  stats = Stats{player.id,    player.display_name, row.int64(8),
+                row.int64(9), row.int64(10),       row.int64(11)};
+}
+
+// Reads the kAdminColumns of the current row.
+AdminUser read_admin(const sqlite::Cursor& row) {
+  return AdminUser{row.int64(0), row.text(1), row.text(2), row.int64(3), row.int64(4)};
 }
 
 // The id from an INSERT ... RETURNING id.
@@ -299,6 +398,10 @@ void call_safely(const F& f, Args&&... args) {
 
 }  // namespace
 
+bool valid_admin_username(std::string_view username) {
+  return valid_username(username);
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct SqliteStore::Impl {
@@ -369,6 +472,8 @@ struct SqliteStore::Impl {
   sqlite::Connection db;
   std::unique_ptr<Statements> sql;
 
+  mutable std::mutex metrics_mu;  // writer updates once per batch; scrapes copy
+  StoreMetrics metrics;
   mutable std::mutex queue_mu;
   std::condition_variable queue_cv;
   std::deque<std::unique_ptr<Request>> queue;
@@ -456,6 +561,7 @@ void SqliteStore::Impl::run_batch(std::vector<std::unique_ptr<Request>>& batch) 
   std::vector<Status> statuses(batch.size(), Status::failed);
   bool committed = false;
   const int64_t now_ms = unix_millis();
+  const auto started = std::chrono::steady_clock::now();
   try {
     sql->begin.run();
     for (size_t i = 0; i < batch.size(); ++i) statuses[i] = run_one(*batch[i], now_ms);
@@ -471,6 +577,17 @@ void SqliteStore::Impl::run_batch(std::vector<std::unique_ptr<Request>>& batch) 
         log::error("store: rollback failed", {{"error", rollback_error.what()}});
       }
     }
+  }
+  {
+    std::lock_guard lock(metrics_mu);
+    if (committed) {
+      ++metrics.transactions;
+      metrics.commit_duration.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    } else {
+      ++metrics.errors;
+    }
+    for (const Status st : statuses) metrics.errors += st == Status::failed ? 1 : 0;
   }
   // Only now may callers hear "ok": the COMMIT above returned.
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -742,6 +859,225 @@ void SqliteStore::flush() {
     last = impl_->next_op - 1;
   }
   impl_->wait_for(last);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AdminStore
+
+void SqliteStore::create_admin(std::string username, std::string secret, std::string role,
+                               AdminStatusCallback done) {
+  auto finish = impl_->track(std::move(done));
+  if (!valid_username(username) || !valid_password(secret) || !valid_role(role)) {
+    impl_->reject(Status::invalid, std::move(finish));
+    return;
+  }
+  Impl* impl = impl_.get();
+  // As register_password: hash on the KDF pool, then insert on the writer.
+  impl->kdf.post([impl, username = std::move(username), secret = std::move(secret),
+                  role = std::move(role), finish = std::move(finish)]() mutable {
+    std::string hash;
+    try {
+      hash = password::hash(secret);
+    } catch (const std::exception& e) {
+      log::error("store: password hashing failed", {{"error", e.what()}});
+      finish(Status::failed);
+      return;
+    }
+    impl->enqueue<std::monostate>(
+        [username = std::move(username), hash = std::move(hash), role = std::move(role)](
+            Statements& sql, int64_t now_ms, std::monostate&) {
+          try {
+            sqlite::Cursor row = sql.insert_admin.query(username, hash, role, now_ms);
+            returned_id(row);
+          } catch (const sqlite::Error& e) {
+            // The only UNIQUE column of admin_users is username (NOCASE).
+            if (e.code() == SQLITE_CONSTRAINT_UNIQUE) return Status::username_taken;
+            throw;
+          }
+          return Status::ok;
+        },
+        [finish = std::move(finish)](Status status, std::monostate) { finish(status); });
+  });
+}
+
+namespace {
+
+// What the writer hands the KDF pool for an admin login.
+struct AdminAccount {
+  bool found = false;
+  int64_t id = 0;
+  std::string hash;
+};
+
+}  // namespace
+
+void SqliteStore::verify_admin(std::string username, std::string secret, AdminCallback done) {
+  auto finish = impl_->track(std::move(done));
+  if (!valid_username(username) || !valid_password(secret)) {
+    impl_->reject(Status::invalid, std::move(finish));
+    return;
+  }
+  Impl* impl = impl_.get();
+  // The login_password hops: fetch the hash on the writer, verify on the KDF pool (an unknown
+  // name against the dummy hash), record the login on the writer.
+  impl->enqueue<AdminAccount>(
+      [username = std::move(username)](Statements& sql, int64_t, AdminAccount& out) {
+        sqlite::Cursor row = sql.admin_hash.query(username);
+        if (row.next()) {
+          out.found = true;
+          out.id = row.int64(0);
+          out.hash = row.text(1);
+        }
+        return Status::ok;
+      },
+      [impl, secret = std::move(secret), finish = std::move(finish)](Status status,
+                                                                     AdminAccount account) mutable {
+        if (status != Status::ok) {
+          finish(status, AdminUser{});
+          return;
+        }
+        impl->kdf.post([impl, secret = std::move(secret), account = std::move(account),
+                        finish = std::move(finish)]() mutable {
+          bool match = false;
+          try {
+            const std::string& hash = account.found ? account.hash : impl->dummy_hash();
+            match = password::verify(hash, secret) && account.found;
+          } catch (const std::exception& e) {
+            log::error("store: password verify failed", {{"error", e.what()}});
+            finish(Status::failed, AdminUser{});
+            return;
+          }
+          if (!match) {
+            finish(Status::bad_credentials, AdminUser{});
+            return;
+          }
+          impl->enqueue<AdminUser>(
+              [id = account.id](Statements& sql, int64_t now_ms, AdminUser& out) {
+                sqlite::Cursor row = sql.touch_admin_login.query(id, now_ms);
+                if (!row.next()) return Status::bad_credentials;  // deleted meanwhile
+                out = read_admin(row);
+                return Status::ok;
+              },
+              std::move(finish));
+        });
+      });
+}
+
+void SqliteStore::list_admins(AdminListCallback done) {
+  impl_->enqueue<std::vector<AdminUser>>(
+      [](Statements& sql, int64_t, std::vector<AdminUser>& out) {
+        sqlite::Cursor row = sql.admins.query();
+        while (row.next()) out.push_back(read_admin(row));
+        return Status::ok;
+      },
+      impl_->track(std::move(done)));
+}
+
+void SqliteStore::count_admins(CountCallback done) {
+  impl_->enqueue<int64_t>(
+      [](Statements& sql, int64_t, int64_t& out) {
+        sqlite::Cursor row = sql.admin_count.query();
+        out = row.next() ? row.int64(0) : 0;
+        return Status::ok;
+      },
+      impl_->track(std::move(done)));
+}
+
+void SqliteStore::append_audit(AuditEntry entry, AdminStatusCallback done) {
+  auto finish = impl_->track(std::move(done));
+  if (entry.actor.empty() || entry.action.empty() || entry.at_ms < 0) {
+    impl_->reject(Status::invalid, std::move(finish));
+    return;
+  }
+  entry.actor = clean_text(entry.actor, kAuditActorMax);
+  entry.action = clean_text(entry.action, kAuditActionMax);
+  entry.target = clean_text(entry.target, kAuditTargetMax);
+  entry.detail = clean_text(entry.detail, kAuditDetailMax);
+  impl_->enqueue<std::monostate>(
+      [entry = std::move(entry)](Statements& sql, int64_t now_ms, std::monostate&) {
+        sql.insert_audit.run(entry.at_ms == 0 ? now_ms : entry.at_ms, entry.actor, entry.action,
+                             entry.target, entry.detail, entry.ok ? 1 : 0);
+        return Status::ok;
+      },
+      [finish = std::move(finish)](Status status, std::monostate) { finish(status); });
+}
+
+void SqliteStore::list_audit(uint32_t limit, int64_t before_id, AuditCallback done) {
+  auto finish = impl_->track(std::move(done));
+  if (before_id < 0) {
+    impl_->reject(Status::invalid, std::move(finish));
+    return;
+  }
+  limit = std::min(limit, kMaxAuditPage);
+  const int64_t below = before_id == 0 ? std::numeric_limits<int64_t>::max() : before_id;
+  impl_->enqueue<std::vector<AuditEntry>>(
+      [limit, below](Statements& sql, int64_t, std::vector<AuditEntry>& out) {
+        sqlite::Cursor row = sql.audit_page.query(below, limit);
+        while (row.next()) {
+          out.push_back(AuditEntry{row.int64(0), row.int64(1), row.text(2), row.text(3),
+                                   row.text(4), row.text(5), row.int64(6) != 0});
+        }
+        return Status::ok;
+      },
+      std::move(finish));
+}
+
+void SqliteStore::search_players(std::string query, uint32_t limit, SearchCallback done) {
+  auto finish = impl_->track(std::move(done));
+  const size_t first = query.find_first_not_of(' ');
+  query = first == std::string::npos ? std::string() : query.substr(first);
+  query.erase(query.find_last_not_of(' ') + 1);
+  if (query.size() > kMaxSearchQuery || !valid_text(query)) {
+    impl_->reject(Status::invalid, std::move(finish));
+    return;
+  }
+  limit = std::min(limit, kMaxSearchResults);
+  // An all-digit query may be an id; a number too big for one matches names only.
+  std::optional<int64_t> id;
+  if (!query.empty() &&
+      std::all_of(query.begin(), query.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int64_t value = 0;
+    const auto [end, error] = std::from_chars(query.data(), query.data() + query.size(), value);
+    if (error == std::errc() && end == query.data() + query.size()) id = value;
+  }
+  impl_->enqueue<std::vector<PlayerSummary>>(
+      [limit, id, pattern = query.empty() ? std::string() : like_prefix(query)](
+          Statements& sql, int64_t, std::vector<PlayerSummary>& out) {
+        sqlite::Cursor row = pattern.empty() ? sql.recently_seen.query(limit)
+                                             : (id ? sql.search.query(*id, pattern, limit)
+                                                   : sql.search.query(nullptr, pattern, limit));
+        while (row.next()) {
+          PlayerSummary& s = out.emplace_back();
+          read_summary(row, s.player, s.stats, s.created_ms, s.last_login_ms);
+        }
+        return Status::ok;
+      },
+      std::move(finish));
+}
+
+void SqliteStore::player_detail(PlayerId player, DetailCallback done) {
+  impl_->enqueue<PlayerDetail>(
+      [player](Statements& sql, int64_t, PlayerDetail& out) {
+        {
+          sqlite::Cursor row = sql.summary_by_id.query(player);
+          if (!row.next()) return Status::not_found;
+          read_summary(row, out.player, out.stats, out.created_ms, out.last_login_ms);
+        }
+        sqlite::Cursor row = sql.recent_matches.query(player, kRecentMatches);
+        while (row.next()) {
+          // room_id went in as its int64 bit pattern (record_matches).
+          out.recent_matches.push_back(MatchResult{row.int64(0), row.text(1),
+                                                   static_cast<uint64_t>(row.int64(2)),
+                                                   row.int64(3), row.int64(4), row.int64(5)});
+        }
+        return Status::ok;
+      },
+      impl_->track(std::move(done)));
+}
+
+StoreMetrics SqliteStore::metrics() const {
+  std::lock_guard lock(impl_->metrics_mu);
+  return impl_->metrics;
 }
 
 size_t SqliteStore::queue_depth() const {

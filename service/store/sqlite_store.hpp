@@ -1,11 +1,12 @@
-// PlayerStore on an embedded SQLite file: one writer thread batches requests into transactions,
-// and a separate KDF pool hashes passwords so a slow Argon2id never stalls a commit.
+// PlayerStore and AdminStore on an embedded SQLite file: one writer thread batches requests into
+// transactions, and a separate KDF pool hashes passwords so a slow Argon2id never stalls a commit.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "store/admin_store.hpp"
 #include "store/player_store.hpp"
 
 namespace rookery::store {
@@ -19,9 +20,10 @@ struct StoreOptions {
   uint32_t busy_timeout_ms = 5000;   // how long a batch waits for another process's write lock
 };
 
-/// The SQLite PlayerStore. Thread-safe; see PlayerStore for the callback contract. Never call
-/// flush() or destroy the store from one of its own callbacks (it would wait for itself).
-class SqliteStore final : public PlayerStore {
+/// The SQLite PlayerStore and AdminStore. Thread-safe; see PlayerStore for the callback
+/// contract. Never call flush() or destroy the store from one of its own callbacks (it would
+/// wait for itself). flush() and the destructor cover AdminStore requests too.
+class SqliteStore final : public PlayerStore, public AdminStore {
  public:
   /// Opens (creating if needed) the database, applies pending migrations, prepares every
   /// statement and starts the threads. Throws std::runtime_error with the cause on failure.
@@ -43,6 +45,17 @@ class SqliteStore final : public PlayerStore {
   void flush() override;
   /// Requests waiting for the writer plus passwords waiting for the KDF pool.
   size_t queue_depth() const override;
+  StoreMetrics metrics() const override;
+
+  void create_admin(std::string username, std::string password, std::string role,
+                    AdminStatusCallback done) override;
+  void verify_admin(std::string username, std::string password, AdminCallback done) override;
+  void list_admins(AdminListCallback done) override;
+  void count_admins(CountCallback done) override;
+  void append_audit(AuditEntry entry, AdminStatusCallback done) override;
+  void list_audit(uint32_t limit, int64_t before_id, AuditCallback done) override;
+  void search_players(std::string query, uint32_t limit, SearchCallback done) override;
+  void player_detail(PlayerId player, DetailCallback done) override;
 
   /// Most rows top_players() returns, whatever `limit` asks for (bounds one request's work).
   static constexpr uint32_t kMaxTopPlayers = 1000;

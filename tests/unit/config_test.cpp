@@ -237,6 +237,53 @@ TEST(ConfigTest, DoubleDashEndsFlags) {
   EXPECT_EQ(inv.args, (Args{"--role", "x"}));
 }
 
+TEST(ConfigTest, AdminCommandKeepsItsOwnFlagsInOrder) {
+  EXPECT_EQ(parse_args({"admin", "add-user", "alice", "--role", "operator"}).args,
+            (Args{"add-user", "alice", "--role", "operator"}));
+  EXPECT_EQ(parse_args({"admin", "add-user", "--role=admin", "alice"}).args,
+            (Args{"add-user", "--role=admin", "alice"}));
+  EXPECT_EQ(parse_args({"admin", "--role", "viewer", "add-user", "bob", "-x"}).args,
+            (Args{"--role", "viewer", "add-user", "bob", "-x"}));
+  // A separate value is taken as for a known flag: not when it starts with "--".
+  EXPECT_EQ(parse_args({"admin", "add-user", "--role"}).args, (Args{"add-user", "--role"}));
+  EXPECT_EQ(parse_args({"admin", "--role", "-"}).args, (Args{"--role", "-"}));
+
+  // Configuration flags among them still configure, wherever they are.
+  const auto inv = parse_args({"--threads", "2", "admin", "add-user", "--role", "viewer", "--db",
+                               "x.db", "carol", "--force", "--log-level=warn"});
+  EXPECT_EQ(inv.command, "admin");
+  EXPECT_EQ(inv.args, (Args{"add-user", "--role", "viewer", "carol", "--force"}));
+  EXPECT_EQ(inv.config.net.threads, 2u);
+  EXPECT_EQ(inv.config.store.db, "x.db");
+  EXPECT_EQ(inv.config.server.log_level, "warn");
+
+  // General flags keep their meaning.
+  EXPECT_TRUE(parse_args({"admin", "add-user", "--help"}).help);
+  EXPECT_EQ(error_of({"admin", "--help=yes"}), "flag --help takes no value");
+  EXPECT_EQ(error_of({"admin", "--config"}), "flag --config needs a value");
+}
+
+TEST(ConfigTest, UnknownFlagsPassOnlyAfterTheAdminWord) {
+  EXPECT_EQ(error_of({"--role", "x", "admin"}), "unknown flag --role (see --help)");
+  EXPECT_EQ(error_of({"-r", "admin"}), "unknown flag -r (see --help)");
+  EXPECT_EQ(error_of({"--role=x"}), "unknown flag --role (see --help)");
+  EXPECT_EQ(error_of({"migrate", "--role", "x"}), "unknown flag --role (see --help)");
+  EXPECT_EQ(error_of({"serve", "-r"}), "unknown flag -r (see --help)");
+  EXPECT_EQ(error_of({"check-config", "--role=x"}), "unknown flag --role (see --help)");
+  // "admin" as an argument of another command is not the admin command.
+  EXPECT_EQ(error_of({"migrate", "admin", "--role", "x"}), "unknown flag --role (see --help)");
+  // Bad values of known flags are still errors after "admin".
+  EXPECT_EQ(error_of({"admin", "list-users", "--threads", "x"}),
+            "invalid value for threads (--threads): \"x\" is not a non-negative whole number");
+}
+
+TEST(ConfigTest, AdminEnvironmentVariablesAreNotWarnedAbout) {
+  const auto inv =
+      parse_args({}, {{"ROOKERY_ADMIN_USER", "root"}, {"ROOKERY_ADMIN_PASSWORD", "secret pw"}});
+  EXPECT_TRUE(inv.warnings.empty());
+  EXPECT_EQ(inv.config, Config{});
+}
+
 TEST(ConfigTest, HelpAndVersionWinOverBadInput) {
   EXPECT_TRUE(parse_args({"-h"}).help);
   EXPECT_TRUE(parse_args({"migrate", "--help"}).help);
@@ -382,6 +429,10 @@ TEST(ConfigTest, HelpMentionsEveryFlagAndVariable) {
   for (const std::string command : {"serve", "migrate", "check-config"}) {
     EXPECT_NE(help.find("  " + command + " "), std::string::npos) << command;
   }
+  EXPECT_NE(help.find("  admin add-user NAME --role viewer|operator|admin\n"), std::string::npos);
+  EXPECT_NE(help.find("  admin list-users\n"), std::string::npos);
+  EXPECT_NE(help.find("ROOKERY_ADMIN_USER"), std::string::npos);
+  EXPECT_NE(help.find("ROOKERY_ADMIN_PASSWORD"), std::string::npos);
   EXPECT_NE(help.find("Default 12122; range 0..65535."), std::string::npos);
   EXPECT_NE(help.find("one of text, json"), std::string::npos);
 }

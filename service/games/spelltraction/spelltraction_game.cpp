@@ -98,4 +98,21 @@ int64_t SpellTractionGame::score(Seat seat) const {
   return player ? player->score : 0;
 }
 
+std::string SpellTractionGame::summary() const {
+  const std::string_view b = rules_.board();
+  std::string out = "board ";
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i > 0 && i % 4 == 0) out += '/';
+    out += b[i];
+  }
+  if (rules_.attractor_cell() < 0) {
+    out += ", attractor not placed yet";
+  } else {
+    out += ", attractor on cell " + std::to_string(rules_.attractor_cell()) + " at " +
+           std::to_string(rules_.attractor_progress() / 10) + "%";
+  }
+  out += ", " + std::to_string(rules_.player_count()) + " players";
+  return out;
+}
+
 }  // namespace rookery::games

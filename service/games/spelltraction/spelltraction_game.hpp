@@ -29,6 +29,8 @@ class SpellTractionGame final : public rooms::Game {
   /// Appends a Frame (full=true) with the board, attractor, every marker and every player.
   void encode_snapshot(std::string& out) const override;
   int64_t score(Seat seat) const override;
+  /// "board ABCD/EFGH/IJKL, attractor on cell 5 at 40%, 3 players".
+  std::string summary() const override;
 
   /// The rules, for inspection (tests, metrics).
   const spelltraction::Rules& rules() const { return rules_; }

@@ -1,0 +1,40 @@
+// A consistent-enough picture of the running server for metrics and the admin console,
+// gathered by posting to every shard (each copies its own counters on its own thread).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/histogram.hpp"
+#include "core/shard.hpp"
+
+namespace rookery::core {
+
+/// Per-room-type totals.
+struct RoomTypeTotals {
+  std::map<std::string, int64_t> rooms_by_state;  // "open", "locked", "closing"
+  int64_t members = 0;
+  uint64_t inputs = 0;
+  uint64_t inputs_dropped = 0;
+  LatencyHistogram tick_duration;  // seconds
+  LatencyHistogram tick_lag;       // seconds late against the schedule
+};
+
+/// Everything /metrics and the admin overview show.
+struct ServerSnapshot {
+  ShardStats totals;                            // summed over shards
+  std::map<std::string, RoomTypeTotals> types;  // by room type
+  int64_t connections = 0;                      // admitted and open
+  uint32_t max_connections = 0;
+  int64_t players_online = 0;  // with a connected session
+  size_t store_queue_depth = 0;
+  uint64_t store_errors = 0;
+  bool draining = false;
+  int64_t started_unix_ms = 0;
+  size_t shards = 0;
+};
+
+}  // namespace rookery::core

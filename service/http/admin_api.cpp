@@ -1,0 +1,752 @@
+#include "http/admin_api.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+#include <boost/json.hpp>
+#include <charconv>
+#include <future>
+#include <sstream>
+
+#include "base/clock.hpp"
+#include "base/log.hpp"
+#include "config/config.hpp"
+#include "core/server.hpp"
+
+namespace rookery::http {
+namespace json = boost::json;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr auto kStoreWait = std::chrono::seconds(10);
+constexpr auto kShardWait = Millis(1000);
+constexpr size_t kMaxReason = 200;
+constexpr size_t kMaxNotice = 500;
+
+/// Waits for a store callback's result on the side-port thread (bounded).
+template <class T>
+std::optional<T> await(std::future<T>& f) {
+  if (f.wait_for(kStoreWait) != std::future_status::ready) {
+    f.wait();  // the callback references the promise; let it finish before unwinding
+    return std::nullopt;
+  }
+  return f.get();
+}
+
+Response json_response(const Request& req, bhttp::status status, const json::value& body) {
+  auto res = make_response(req, status, "application/json", json::serialize(body));
+  res.set(bhttp::field::cache_control, "no-store");
+  return res;
+}
+
+Reply ok(const Request& req, const json::value& body) {
+  return Reply{json_response(req, bhttp::status::ok, body), {}};
+}
+
+Reply fail(const Request& req, bhttp::status status, std::string_view code,
+           std::string_view message) {
+  json::object err{{"code", code}, {"message", message}};
+  return Reply{json_response(req, status, json::object{{"error", err}}), {}};
+}
+
+std::optional<uint64_t> parse_u64(std::string_view s) {
+  uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%') {
+      auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      const int hi = i + 1 < s.size() ? hex(s[i + 1]) : -1;
+      const int lo = i + 2 < s.size() ? hex(s[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        out += s[i];
+      } else {
+        out += static_cast<char>(hi * 16 + lo);
+        i += 2;
+      }
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view q) {
+  std::map<std::string, std::string> out;
+  while (!q.empty()) {
+    const size_t amp = q.find('&');
+    const std::string_view part = q.substr(0, amp);
+    const size_t eq = part.find('=');
+    if (eq == std::string_view::npos) {
+      out[url_decode(part)] = "";
+    } else {
+      out[url_decode(part.substr(0, eq))] = url_decode(part.substr(eq + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_path(std::string_view path) {
+  std::vector<std::string_view> out;
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    const size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash);
+  }
+  return out;
+}
+
+json::object player_json(const store::Player& p, const store::Stats& s) {
+  return json::object{{"id", p.id},
+                      {"username", p.username},
+                      {"display_name", p.display_name},
+                      {"guest", p.guest},
+                      {"banned_until_ms", p.banned_until_ms},
+                      {"ban_reason", p.ban_reason},
+                      {"banned", p.banned_until_ms > unix_millis()},
+                      {"total_score", s.total_score},
+                      {"games_played", s.games_played},
+                      {"best_score", s.best_score},
+                      {"last_played_ms", s.last_played_ms}};
+}
+
+json::object listing_json(const rooms::RoomListing& l) {
+  return json::object{{"id", l.id},
+                      {"type", l.type},
+                      {"name", l.name},
+                      {"members", l.members},
+                      {"max_players", l.max_players},
+                      {"state", rooms::to_string(l.state)},
+                      {"tick_hz", l.tick_hz},
+                      {"shard", l.shard},
+                      {"created_ms", l.created_ms}};
+}
+
+// p99 of a latency histogram in milliseconds (upper bound of the bucket holding it).
+double p99_ms(const LatencyHistogram& h) {
+  if (h.count() == 0) return 0;
+  const uint64_t target = (h.count() * 99 + 99) / 100;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i) {
+    seen += h.bucket(i);
+    if (seen >= target) return LatencyHistogram::kBounds[i] * 1000;
+  }
+  return LatencyHistogram::kBounds.back() * 1000;
+}
+
+}  // namespace
+
+/// One request being handled: the request, caller and parsed pieces.
+struct AdminApi::Ctx {
+  const Request& req;
+  const std::string& peer;
+  Caller caller;
+  std::vector<std::string_view> parts;  // path segments after /api/v1
+  std::map<std::string, std::string> query;
+  json::object body;
+  std::string actor() const { return caller.session ? caller.session->username : "?"; }
+};
+
+AdminApi::AdminApi(core::Server& server, store::PlayerStore& players, store::AdminStore& admin,
+                   Metrics& metrics, BuildInfo build)
+    : server_(server),
+      players_(players),
+      admin_(admin),
+      metrics_(metrics),
+      build_(std::move(build)),
+      auth_(admin, std::chrono::hours(12)) {}
+
+void AdminApi::audit(const Ctx& ctx, const std::string& action, const std::string& target,
+                     const std::string& detail, bool success) {
+  metrics_.count_admin_action(action);
+  store::AuditEntry e;
+  e.at_ms = unix_millis();
+  e.actor = ctx.actor();
+  e.action = action;
+  e.target = target;
+  e.detail = detail.substr(0, 500);
+  e.ok = success;
+  admin_.append_audit(std::move(e), [](store::Status st) {
+    if (st != store::Status::ok) log::error("audit entry not saved");
+  });
+  log::info("admin action", {{"actor", ctx.actor()},
+                             {"action", action},
+                             {"target", target},
+                             {"ok", success ? "true" : "false"}});
+}
+
+Reply AdminApi::handle(const Request& req, const std::string& peer) {
+  const std::string_view target(req.target().data(), req.target().size());
+  const size_t qmark = target.find('?');
+  const std::string_view path = target.substr(0, qmark);
+  Ctx ctx{req, peer, {}, split_path(path.substr(std::string_view("/api/v1").size())), {}, {}};
+  if (qmark != std::string_view::npos) ctx.query = parse_query(target.substr(qmark + 1));
+  if (req.method() == bhttp::verb::post || req.method() == bhttp::verb::put) {
+    if (!req.body().empty()) {
+      boost::system::error_code ec;
+      json::value v = json::parse(req.body(), ec);
+      if (ec || !v.is_object()) {
+        return fail(req, bhttp::status::bad_request, "malformed_json",
+                    "request body must be a JSON object");
+      }
+      ctx.body = std::move(v.as_object());
+    }
+  }
+  // Login is the only call that needs no session.
+  if (ctx.parts.size() == 2 && ctx.parts[0] == "auth" && ctx.parts[1] == "login") {
+    if (req.method() != bhttp::verb::post) {
+      return fail(req, bhttp::status::method_not_allowed, "method_not_allowed", "use POST");
+    }
+    const auto* u = ctx.body.if_contains("username");
+    const auto* p = ctx.body.if_contains("password");
+    if (!u || !p || !u->is_string() || !p->is_string()) {
+      return fail(req, bhttp::status::bad_request, "invalid_argument",
+                  "username and password (strings) are required");
+    }
+    auto r = auth_.login(std::string(u->as_string()), std::string(p->as_string()), peer);
+    if (!r.session) {
+      return fail(req, static_cast<bhttp::status>(r.status),
+                  r.status == 429 ? "rate_limited" : "unauthorized", r.message);
+    }
+    log::info("admin login", {{"user", r.session->username}, {"peer", peer}});
+    Reply reply = ok(req, json::object{{"username", r.session->username},
+                                       {"role", to_string(r.session->role)},
+                                       {"csrf_token", r.session->csrf},
+                                       {"token", r.session->token}});
+    reply.response.set(bhttp::field::set_cookie, auth_.cookie_for(r.session));
+    return reply;
+  }
+  ctx.caller = auth_.authenticate(req);
+  if (!ctx.caller.session) {
+    return fail(req, bhttp::status::unauthorized, "unauthorized", "log in first");
+  }
+  const bool mutation = req.method() != bhttp::verb::get && req.method() != bhttp::verb::head;
+  if (mutation && !auth_.csrf_ok(req, ctx.caller)) {
+    return fail(req, bhttp::status::forbidden, "csrf", "missing or wrong X-CSRF-Token header");
+  }
+  return route(ctx);
+}
+
+Reply AdminApi::route(Ctx& ctx) {
+  const auto& req = ctx.req;
+  const auto& p = ctx.parts;
+  const auto method = req.method();
+  const Role role = ctx.caller.session->role;
+  auto need = [&](Role r) { return role >= r; };
+  auto forbidden = [&] {
+    return fail(req, bhttp::status::forbidden, "forbidden",
+                std::string("your role (") + to_string(role) + ") may not do this");
+  };
+  auto not_found = [&] {
+    return fail(req, bhttp::status::not_found, "not_found", "no such resource");
+  };
+  auto bad_method = [&] {
+    return fail(req, bhttp::status::method_not_allowed, "method_not_allowed",
+                "method not allowed here");
+  };
+  if (p.empty()) return not_found();
+  const std::string_view top = p[0];
+
+  if (top == "auth") {
+    if (p.size() == 2 && p[1] == "me" && method == bhttp::verb::get) {
+      const auto* s = ctx.caller.session;
+      return ok(req, json::object{{"username", s->username},
+                                  {"role", to_string(s->role)},
+                                  {"csrf_token", s->csrf}});
+    }
+    if (p.size() == 2 && p[1] == "logout" && method == bhttp::verb::post) {
+      auth_.logout(ctx.caller.session->token);
+      Reply r = ok(req, json::object{{"ok", true}});
+      r.response.set(bhttp::field::set_cookie, auth_.cookie_for(nullptr));
+      return r;
+    }
+    return not_found();
+  }
+  if (top == "overview" && p.size() == 1) {
+    if (method != bhttp::verb::get) return bad_method();
+    Reply r;
+    r.response = make_response(req, bhttp::status::ok, "application/json", overview_json());
+    return r;
+  }
+  if (top == "stream" && p.size() == 1) {
+    Reply r;
+    r.stream.interval = std::chrono::milliseconds(1000);
+    r.stream.next = [this] { return overview_json(); };
+    return r;
+  }
+  if (top == "rooms") {
+    if (p.size() == 1) {
+      if (method == bhttp::verb::get) return rooms_list(ctx);
+      if (method == bhttp::verb::post)
+        return need(Role::operator_) ? room_create(ctx) : forbidden();
+      return bad_method();
+    }
+    const auto id = parse_u64(p[1]);
+    if (!id) return not_found();
+    if (p.size() == 2) {
+      if (method != bhttp::verb::get) return bad_method();
+      return room_detail(ctx, *id);
+    }
+    if (p.size() == 3) {
+      if (method != bhttp::verb::post) return bad_method();
+      if (!need(Role::operator_)) return forbidden();
+      return room_action(ctx, *id, std::string(p[2]));
+    }
+    return not_found();
+  }
+  if (top == "players") {
+    if (p.size() == 1) return method == bhttp::verb::get ? players_search(ctx) : bad_method();
+    const auto id = parse_u64(p[1]);
+    if (!id || *id > static_cast<uint64_t>(INT64_MAX)) return not_found();
+    if (p.size() == 2) {
+      return method == bhttp::verb::get ? player_detail(ctx, static_cast<int64_t>(*id))
+                                        : bad_method();
+    }
+    if (p.size() == 3) {
+      if (method != bhttp::verb::post) return bad_method();
+      if (!need(Role::operator_)) return forbidden();
+      return player_action(ctx, static_cast<int64_t>(*id), std::string(p[2]));
+    }
+    return not_found();
+  }
+  if (top == "audit" && p.size() == 1) {
+    return method == bhttp::verb::get ? audit_list(ctx) : bad_method();
+  }
+  if (top == "admin-users" && p.size() == 1) {
+    if (!need(Role::admin)) return forbidden();
+    return admin_users(ctx);
+  }
+  if (top == "server" && p.size() == 2) {
+    if (p[1] == "config") return method == bhttp::verb::get ? config_view(ctx) : bad_method();
+    if (p[1] == "drain") {
+      if (method != bhttp::verb::post) return bad_method();
+      return need(Role::admin) ? drain(ctx) : forbidden();
+    }
+  }
+  return not_found();
+}
+
+std::string AdminApi::overview_json() {
+  core::ServerSnapshot s;
+  const bool complete = server_.snapshot(s, kShardWait);
+  const auto now = std::chrono::steady_clock::now();
+  double in_rate = 0;
+  double out_rate = 0;
+  if (last_sample_at_ != std::chrono::steady_clock::time_point{}) {
+    const double dt = std::chrono::duration<double>(now - last_sample_at_).count();
+    if (dt > 0.05) {
+      in_rate = static_cast<double>(s.totals.messages_in - last_in_) / dt;
+      out_rate = static_cast<double>(s.totals.messages_out - last_out_) / dt;
+    }
+  }
+  last_sample_at_ = now;
+  last_in_ = s.totals.messages_in;
+  last_out_ = s.totals.messages_out;
+
+  json::object by_type;
+  int64_t rooms_total = 0;
+  LatencyHistogram all_ticks;
+  for (const auto& [type, t] : s.types) {
+    int64_t n = 0;
+    for (const auto& [state, count] : t.rooms_by_state) n += count;
+    rooms_total += n;
+    all_ticks.merge(t.tick_duration);
+    by_type[type] = json::object{
+        {"rooms", n}, {"members", t.members}, {"tick_p99_ms", p99_ms(t.tick_duration)}};
+  }
+  json::object o{{"version", build_.version},
+                 {"commit", build_.commit},
+                 {"uptime_s", (unix_millis() - s.started_unix_ms) / 1000},
+                 {"complete", complete},
+                 {"draining", s.draining},
+                 {"shards", s.shards},
+                 {"connections", json::object{{"tcp", s.totals.open[0]},
+                                              {"ws", s.totals.open[1]},
+                                              {"total", s.totals.open[0] + s.totals.open[1]},
+                                              {"max", s.max_connections}}},
+                 {"players_online", s.totals.logged_in},
+                 {"rooms", rooms_total},
+                 {"room_types", by_type},
+                 {"messages_in_per_s", in_rate},
+                 {"messages_out_per_s", out_rate},
+                 {"tick_p99_ms", p99_ms(all_ticks)},
+                 {"store_queue_depth", s.store_queue_depth},
+                 {"time_ms", unix_millis()}};
+  return json::serialize(o);
+}
+
+Reply AdminApi::rooms_list(Ctx& ctx) {
+  rooms::RoomFilter f;
+  f.type = ctx.query["type"];
+  f.include_full = true;
+  f.include_locked = true;
+  f.limit = 1'000'000;
+  auto list = server_.rooms().list(f);
+  const std::string state = ctx.query["state"];
+  const std::string q = ctx.query["q"];
+  std::erase_if(list, [&](const rooms::RoomListing& l) {
+    if (!state.empty() && state != rooms::to_string(l.state)) return true;
+    if (!q.empty() && l.name.find(q) == std::string::npos && std::to_string(l.id) != q) return true;
+    return false;
+  });
+  const std::string sort = ctx.query.count("sort") ? ctx.query["sort"] : "members";
+  const bool asc = ctx.query["order"] == "asc";
+  std::stable_sort(list.begin(), list.end(), [&](const auto& a, const auto& b) {
+    auto key = [&](const rooms::RoomListing& l) -> int64_t {
+      if (sort == "id") return static_cast<int64_t>(l.id);
+      if (sort == "created") return l.created_ms;
+      return l.members;
+    };
+    return asc ? key(a) < key(b) : key(a) > key(b);
+  });
+  const size_t total = list.size();
+  const size_t offset = std::min<size_t>(parse_u64(ctx.query["offset"]).value_or(0), total);
+  const size_t limit = std::min<uint64_t>(parse_u64(ctx.query["limit"]).value_or(50), 500);
+  json::array rooms;
+  for (size_t i = offset; i < std::min(total, offset + limit); ++i) {
+    rooms.push_back(listing_json(list[i]));
+  }
+  return ok(ctx.req,
+            json::object{{"rooms", rooms}, {"total", total}, {"offset", offset}, {"limit", limit}});
+}
+
+Reply AdminApi::room_detail(Ctx& ctx, uint64_t id) {
+  auto d = server_.room_detail(id, kShardWait);
+  if (!d) return fail(ctx.req, bhttp::status::not_found, "not_found", "no such room");
+  json::object o = listing_json(d->listing);
+  json::array members;
+  for (const auto& m : d->members) {
+    members.push_back(json::object{{"player_id", m.player},
+                                   {"display_name", m.display_name},
+                                   {"seat", m.seat},
+                                   {"connected", m.connected},
+                                   {"joined_ms", m.joined_ms},
+                                   {"score", m.score}});
+  }
+  o["members_detail"] = members;
+  o["summary"] = d->summary;
+  o["stats"] = json::object{{"ticks", d->stats.ticks},
+                            {"inputs", d->stats.inputs},
+                            {"inputs_dropped", d->stats.inputs_dropped},
+                            {"inputs_invalid", d->stats.inputs_invalid},
+                            {"last_tick_us", d->stats.last_tick_us},
+                            {"last_lag_us", d->stats.last_lag_us}};
+  return ok(ctx.req, o);
+}
+
+Reply AdminApi::room_create(Ctx& ctx) {
+  const auto* t = ctx.body.if_contains("type");
+  if (!t || !t->is_string()) {
+    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "type is required");
+  }
+  const std::string type(t->as_string());
+  const rooms::GameType* gt = server_.game_type(type);
+  if (!gt)
+    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "unknown room type");
+  std::string name;
+  if (const auto* n = ctx.body.if_contains("name"); n && n->is_string()) name = n->as_string();
+  if (name.size() > 64) {
+    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "name over 64 bytes");
+  }
+  uint32_t max_players = 0;
+  if (const auto* m = ctx.body.if_contains("max_players"); m && m->is_int64()) {
+    if (m->as_int64() < 0 || m->as_int64() > gt->max_players_limit) {
+      return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
+                  "max_players out of range 0.." + std::to_string(gt->max_players_limit));
+    }
+    max_players = static_cast<uint32_t>(m->as_int64());
+  }
+  if (server_.draining()) {
+    return fail(ctx.req, bhttp::status::service_unavailable, "draining", "server is draining");
+  }
+  auto room = server_.create_room(*gt, name, max_players);
+  audit(ctx, "room.create", "room:" + std::to_string(room->id()), type + " " + name, true);
+  rooms::RoomListing l;
+  server_.rooms().find(room->id(), &l);
+  return Reply{json_response(ctx.req, bhttp::status::created, listing_json(l)), {}};
+}
+
+Reply AdminApi::room_action(Ctx& ctx, uint64_t id, const std::string& action) {
+  const std::string target = "room:" + std::to_string(id);
+  auto text_field = [&](const char* key, size_t max) -> std::optional<std::string> {
+    const auto* v = ctx.body.if_contains(key);
+    if (!v || !v->is_string() || v->as_string().empty() || v->as_string().size() > max) {
+      return std::nullopt;
+    }
+    return std::string(v->as_string());
+  };
+  bool found = false;
+  std::string detail;
+  if (action == "lock" || action == "unlock") {
+    found = server_.lock_room(id, action == "lock");
+  } else if (action == "close") {
+    const auto reason = text_field("reason", kMaxReason);
+    if (!reason) {
+      return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
+                  "reason (1-200 characters) is required");
+    }
+    detail = *reason;
+    found = server_.close_room(id, *reason);
+  } else if (action == "broadcast") {
+    const auto message = text_field("message", kMaxNotice);
+    if (!message) {
+      return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
+                  "message (1-500 characters) is required");
+    }
+    detail = *message;
+    found = server_.broadcast_to_room(id, *message);
+  } else {
+    return fail(ctx.req, bhttp::status::not_found, "not_found", "unknown room action");
+  }
+  audit(ctx, "room." + action, target, detail, found);
+  if (!found) return fail(ctx.req, bhttp::status::not_found, "not_found", "no such room");
+  return ok(ctx.req, json::object{{"ok", true}});
+}
+
+Reply AdminApi::players_search(Ctx& ctx) {
+  const std::string q = ctx.query["q"];
+  if (q.size() > 64) {
+    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "q over 64 characters");
+  }
+  const uint32_t limit =
+      static_cast<uint32_t>(std::min<uint64_t>(parse_u64(ctx.query["limit"]).value_or(50), 200));
+  std::promise<std::pair<store::Status, std::vector<store::PlayerSummary>>> p;
+  auto f = p.get_future();
+  admin_.search_players(q, limit, [&p](store::Status st, std::vector<store::PlayerSummary> r) {
+    p.set_value({st, std::move(r)});
+  });
+  auto r = await(f);
+  if (!r || r->first != store::Status::ok) {
+    return fail(ctx.req, bhttp::status::service_unavailable, "store", "player store unavailable");
+  }
+  json::array out;
+  for (const auto& s : r->second) {
+    json::object o = player_json(s.player, s.stats);
+    const auto addr = server_.players().find(s.player.id);
+    o["online"] = addr.has_value();
+    out.push_back(std::move(o));
+  }
+  return ok(ctx.req, json::object{{"players", out}});
+}
+
+Reply AdminApi::player_detail(Ctx& ctx, int64_t id) {
+  std::promise<std::pair<store::Status, store::PlayerDetail>> p;
+  auto f = p.get_future();
+  admin_.player_detail(id, [&p](store::Status st, store::PlayerDetail d) {
+    p.set_value({st, std::move(d)});
+  });
+  auto r = await(f);
+  if (!r) return fail(ctx.req, bhttp::status::service_unavailable, "store", "store timeout");
+  if (r->first == store::Status::not_found) {
+    return fail(ctx.req, bhttp::status::not_found, "not_found", "no such player");
+  }
+  if (r->first != store::Status::ok) {
+    return fail(ctx.req, bhttp::status::service_unavailable, "store", "player store unavailable");
+  }
+  const auto& d = r->second;
+  json::object o = player_json(d.player, d.stats);
+  const auto addr = server_.players().find(id);
+  o["online"] = addr.has_value();
+  RoomId room = 0;
+  for (const auto& op : server_.players().list()) {
+    if (op.player == id) room = op.room;
+  }
+  o["room_id"] = room;
+  json::array matches;
+  for (const auto& m : d.recent_matches) {
+    matches.push_back(json::object{{"room_type", m.room_type},
+                                   {"room_id", m.room_id},
+                                   {"score", m.score},
+                                   {"started_ms", m.started_ms},
+                                   {"ended_ms", m.ended_ms}});
+  }
+  o["recent_matches"] = matches;
+  return ok(ctx.req, o);
+}
+
+Reply AdminApi::player_action(Ctx& ctx, int64_t id, const std::string& action) {
+  const std::string target = "player:" + std::to_string(id);
+  std::string reason;
+  if (const auto* r = ctx.body.if_contains("reason"); r && r->is_string()) {
+    reason = std::string(r->as_string());
+  }
+  if (reason.size() > kMaxReason) {
+    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "reason over 200 bytes");
+  }
+  if (action == "kick") {
+    if (reason.empty()) reason = "kicked by an operator";
+    const bool online = server_.kick_player(id, reason);
+    audit(ctx, "player.kick", target, reason, online);
+    if (!online)
+      return fail(ctx.req, bhttp::status::not_found, "not_online", "player is not online");
+    return ok(ctx.req, json::object{{"ok", true}});
+  }
+  if (action == "ban" || action == "unban") {
+    int64_t until = 0;
+    if (action == "ban") {
+      const auto* u = ctx.body.if_contains("until_ms");
+      const auto* d = ctx.body.if_contains("duration_s");
+      if (u && u->is_int64()) {
+        until = u->as_int64();
+      } else if (d && d->is_int64() && d->as_int64() > 0) {
+        until = unix_millis() + d->as_int64() * 1000;
+      } else {
+        return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
+                    "until_ms (unix ms) or duration_s (> 0) is required");
+      }
+      if (until <= unix_millis()) {
+        return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
+                    "the ban must end in the future");
+      }
+      if (reason.empty()) reason = "banned by an operator";
+    }
+    std::promise<store::Status> p;
+    auto f = p.get_future();
+    players_.ban(id, until, action == "ban" ? reason : "",
+                 [&p](store::Status st) { p.set_value(st); });
+    const auto st = await(f);
+    const bool found = st && *st == store::Status::ok;
+    audit(ctx, "player." + action, target, reason, found);
+    if (st && *st == store::Status::not_found) {
+      return fail(ctx.req, bhttp::status::not_found, "not_found", "no such player");
+    }
+    if (!found) {
+      return fail(ctx.req, bhttp::status::service_unavailable, "store", "player store unavailable");
+    }
+    if (action == "ban") server_.kick_player(id, "banned: " + reason);
+    return ok(ctx.req, json::object{{"ok", true}, {"banned_until_ms", until}});
+  }
+  return fail(ctx.req, bhttp::status::not_found, "not_found", "unknown player action");
+}
+
+Reply AdminApi::audit_list(Ctx& ctx) {
+  const uint32_t limit =
+      static_cast<uint32_t>(std::min<uint64_t>(parse_u64(ctx.query["limit"]).value_or(100), 500));
+  const int64_t before = static_cast<int64_t>(parse_u64(ctx.query["before"]).value_or(0));
+  std::promise<std::pair<store::Status, std::vector<store::AuditEntry>>> p;
+  auto f = p.get_future();
+  admin_.list_audit(limit, before, [&p](store::Status st, std::vector<store::AuditEntry> e) {
+    p.set_value({st, std::move(e)});
+  });
+  auto r = await(f);
+  if (!r || r->first != store::Status::ok) {
+    return fail(ctx.req, bhttp::status::service_unavailable, "store", "admin store unavailable");
+  }
+  json::array out;
+  for (const auto& e : r->second) {
+    out.push_back(json::object{{"id", e.id},
+                               {"at_ms", e.at_ms},
+                               {"actor", e.actor},
+                               {"action", e.action},
+                               {"target", e.target},
+                               {"detail", e.detail},
+                               {"ok", e.ok}});
+  }
+  return ok(ctx.req, json::object{{"entries", out}});
+}
+
+Reply AdminApi::admin_users(Ctx& ctx) {
+  if (ctx.req.method() == bhttp::verb::get) {
+    std::promise<std::pair<store::Status, std::vector<store::AdminUser>>> p;
+    auto f = p.get_future();
+    admin_.list_admins([&p](store::Status st, std::vector<store::AdminUser> u) {
+      p.set_value({st, std::move(u)});
+    });
+    auto r = await(f);
+    if (!r || r->first != store::Status::ok) {
+      return fail(ctx.req, bhttp::status::service_unavailable, "store", "admin store unavailable");
+    }
+    json::array out;
+    for (const auto& u : r->second) {
+      out.push_back(json::object{{"id", u.id},
+                                 {"username", u.username},
+                                 {"role", u.role},
+                                 {"created_ms", u.created_ms},
+                                 {"last_login_ms", u.last_login_ms}});
+    }
+    return ok(ctx.req, json::object{{"users", out}});
+  }
+  if (ctx.req.method() != bhttp::verb::post) {
+    return fail(ctx.req, bhttp::status::method_not_allowed, "method_not_allowed",
+                "use GET or POST");
+  }
+  const auto* u = ctx.body.if_contains("username");
+  const auto* pw = ctx.body.if_contains("password");
+  const auto* role = ctx.body.if_contains("role");
+  if (!u || !pw || !role || !u->is_string() || !pw->is_string() || !role->is_string() ||
+      !parse_role(role->as_string())) {
+    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
+                "username, password and role (viewer|operator|admin) are required");
+  }
+  std::promise<store::Status> p;
+  auto f = p.get_future();
+  admin_.create_admin(std::string(u->as_string()), std::string(pw->as_string()),
+                      std::string(role->as_string()), [&p](store::Status st) { p.set_value(st); });
+  const auto st = await(f);
+  const std::string target = "admin:" + std::string(u->as_string());
+  audit(ctx, "admin.create", target, std::string(role->as_string()),
+        st && *st == store::Status::ok);
+  if (!st) return fail(ctx.req, bhttp::status::service_unavailable, "store", "store timeout");
+  switch (*st) {
+    case store::Status::ok:
+      return Reply{json_response(ctx.req, bhttp::status::created, json::object{{"ok", true}}), {}};
+    case store::Status::username_taken:
+      return fail(ctx.req, bhttp::status::conflict, "taken", "username is taken");
+    case store::Status::invalid:
+      return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
+                  "username 3-32 of [A-Za-z0-9_.-], password 8-256 bytes");
+    default:
+      return fail(ctx.req, bhttp::status::service_unavailable, "store", "admin store unavailable");
+  }
+}
+
+Reply AdminApi::config_view(Ctx& ctx) {
+  // config::dump is "key = value" lines; nothing in it is secret today (admin passwords come
+  // from the environment and are never part of the config), but redact by name to stay safe.
+  json::object out;
+  std::istringstream lines(config::dump(server_.config()));
+  std::string line;
+  while (std::getline(lines, line)) {
+    const size_t eq = line.find(" = ");
+    if (eq == std::string::npos) continue;
+    const std::string key = line.substr(0, eq);
+    std::string value = line.substr(eq + 3);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    const bool secret = key.find("password") != std::string::npos ||
+                        key.find("secret") != std::string::npos ||
+                        key.find("token") != std::string::npos;
+    out[key] = secret ? "<redacted>" : value;
+  }
+  return ok(ctx.req, json::object{{"config", out}});
+}
+
+Reply AdminApi::drain(Ctx& ctx) {
+  audit(ctx, "server.drain", "server", "", true);
+  // The same path as SIGTERM: the signal thread in main() runs the drain.
+  ::kill(::getpid(), SIGTERM);
+  return Reply{json_response(ctx.req, bhttp::status::accepted, json::object{{"draining", true}}),
+               {}};
+}
+
+}  // namespace rookery::http

@@ -1,0 +1,188 @@
+#include "http/auth.hpp"
+
+#include <sys/random.h>
+
+#include <boost/beast/http/field.hpp>
+#include <cerrno>
+#include <future>
+#include <stdexcept>
+
+namespace rookery::http {
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+std::optional<Role> parse_role(std::string_view text) {
+  if (text == "viewer") return Role::viewer;
+  if (text == "operator") return Role::operator_;
+  if (text == "admin") return Role::admin;
+  return std::nullopt;
+}
+
+const char* to_string(Role role) {
+  switch (role) {
+    case Role::viewer:
+      return "viewer";
+    case Role::operator_:
+      return "operator";
+    case Role::admin:
+      return "admin";
+  }
+  return "viewer";
+}
+
+std::string random_token() {
+  unsigned char bytes[16];
+  size_t got = 0;
+  while (got < sizeof bytes) {
+    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("getrandom failed");
+    }
+    got += static_cast<size_t>(n);
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (size_t i = 0; i < sizeof bytes; ++i) {
+    out[2 * i] = kHex[bytes[i] >> 4];
+    out[2 * i + 1] = kHex[bytes[i] & 15];
+  }
+  return out;
+}
+
+namespace {
+
+// Constant-time comparison: a CSRF or session token must not leak through timing.
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string cookie_value(std::string_view header, std::string_view name) {
+  while (!header.empty()) {
+    const size_t semi = header.find(';');
+    std::string_view part = header.substr(0, semi);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    if (part.size() > name.size() && part.substr(0, name.size()) == name &&
+        part[name.size()] == '=') {
+      return std::string(part.substr(name.size() + 1));
+    }
+    if (semi == std::string_view::npos) break;
+    header.remove_prefix(semi + 1);
+  }
+  return {};
+}
+
+// Failed-login budget: 5 attempts, refilled at one per 12 s (5 a minute) per client address.
+constexpr double kAttemptBurst = 5;
+constexpr double kAttemptsPerSecond = 1.0 / 12.0;
+
+}  // namespace
+
+Auth::Auth(store::AdminStore& store, std::chrono::seconds session_ttl)
+    : store_(store), ttl_(session_ttl) {}
+
+bool Auth::allow_attempt(const std::string& peer) {
+  const auto now = Clock::now();
+  if (attempts_.size() > 10000) attempts_.clear();  // bound memory under a spray of addresses
+  Attempts& a = attempts_[peer];
+  if (a.last != Clock::time_point{}) {
+    const double elapsed = std::chrono::duration<double>(now - a.last).count();
+    a.tokens = std::min(kAttemptBurst, a.tokens + elapsed * kAttemptsPerSecond);
+  }
+  a.last = now;
+  return a.tokens >= 1;
+}
+
+Auth::LoginResult Auth::login(const std::string& username, const std::string& password,
+                              const std::string& peer) {
+  LoginResult r;
+  if (!allow_attempt(peer)) {
+    r.status = 429;
+    r.message = "too many failed logins from this address; wait a minute";
+    return r;
+  }
+  std::promise<std::pair<store::Status, store::AdminUser>> p;
+  auto f = p.get_future();
+  store_.verify_admin(username, password, [&p](store::Status st, store::AdminUser u) {
+    p.set_value({st, std::move(u)});
+  });
+  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    // The callback still holds a reference to `p`; it must outlive it, so wait it out.
+    f.wait();
+    r.status = 503;
+    r.message = "admin store is slow; try again";
+    return r;
+  }
+  auto [status, user] = f.get();
+  if (status == store::Status::failed) {
+    r.status = 503;
+    r.message = "admin store unavailable";
+    return r;
+  }
+  if (status != store::Status::ok) {
+    attempts_[peer].tokens -= 1;
+    r.status = status == store::Status::invalid ? 400 : 401;
+    r.message = "wrong username or password";
+    return r;
+  }
+  const auto role = parse_role(user.role);
+  AdminSession s;
+  s.token = random_token();
+  s.csrf = random_token();
+  s.username = user.username;
+  s.role = role.value_or(Role::viewer);
+  s.expires = Clock::now() + ttl_;
+  // Drop expired sessions now and then so the table stays small.
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    it = it->second.expires < Clock::now() ? sessions_.erase(it) : std::next(it);
+  }
+  auto [it, inserted] = sessions_.emplace(s.token, std::move(s));
+  (void)inserted;
+  r.status = 200;
+  r.session = &it->second;
+  return r;
+}
+
+void Auth::logout(const std::string& token) {
+  sessions_.erase(token);
+}
+
+Caller Auth::authenticate(const Request& req) {
+  Caller c;
+  std::string token;
+  const auto authz = req[bhttp::field::authorization];
+  if (authz.size() > 7 && authz.substr(0, 7) == "Bearer ") {
+    token = std::string(authz.substr(7));
+  } else {
+    token = cookie_value(req[bhttp::field::cookie], kCookieName);
+    c.via_cookie = true;
+  }
+  if (token.empty()) return c;
+  auto it = sessions_.find(token);
+  if (it == sessions_.end()) return c;
+  if (it->second.expires < Clock::now()) {
+    sessions_.erase(it);
+    return c;
+  }
+  c.session = &it->second;
+  return c;
+}
+
+bool Auth::csrf_ok(const Request& req, const Caller& caller) const {
+  if (!caller.session) return false;
+  if (!caller.via_cookie) return true;  // bearer tokens are never sent by a browser on its own
+  return same_secret(req["X-CSRF-Token"], caller.session->csrf);
+}
+
+std::string Auth::cookie_for(const AdminSession* session) const {
+  if (!session) {
+    return std::string(kCookieName) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+  }
+  return std::string(kCookieName) + "=" + session->token +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(ttl_.count());
+}
+
+}  // namespace rookery::http

@@ -1,0 +1,79 @@
+// The HTTP side-port (Boost.Beast, HTTP/1.1, keep-alive). It runs on its own thread and
+// io_context, never on a game shard: handlers that need game state ask the shards by posting
+// and waiting (bounded), so a slow scrape or admin call cannot stall the game loops.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace rookery::http {
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// A Server-Sent Events stream: `next()` is called every `interval` and returns one event's
+/// data (without the "data: " prefix); an empty string ends the stream.
+struct EventStream {
+  std::chrono::milliseconds interval{1000};
+  std::function<std::string()> next;
+};
+
+/// What a handler produces: a normal response, or (when `stream.next` is set) an SSE stream.
+struct Reply {
+  Response response;
+  EventStream stream;
+};
+
+/// Answers one request on the side-port thread. `peer` is the client's address.
+using Handler = std::function<Reply(const Request& request, const std::string& peer)>;
+
+/// Side-port limits.
+struct HttpSettings {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 8080;
+  uint32_t header_limit = 8 * 1024;   // larger headers: 431
+  uint32_t body_limit = 1024 * 1024;  // larger bodies: 413
+  std::chrono::seconds read_timeout{30};
+  uint32_t max_connections = 256;  // side-port connections at once
+};
+
+/// The side-port server.
+class HttpServer {
+ public:
+  /// Binds the port; throws std::runtime_error naming the address on failure.
+  HttpServer(const HttpSettings& settings, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  /// Starts the thread.
+  void start();
+  /// Stops accepting, closes connections, joins the thread.
+  void stop();
+  /// The bound port.
+  uint16_t port() const { return port_; }
+
+ private:
+  void accept_next();
+
+  HttpSettings settings_;
+  Handler handler_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::thread thread_;
+  uint16_t port_ = 0;
+  std::shared_ptr<int> live_;  // counts open connections via use_count
+};
+
+/// A response with a body and content type, for handlers.
+Response make_response(const Request& req, boost::beast::http::status status,
+                       std::string content_type, std::string body);
+
+}  // namespace rookery::http

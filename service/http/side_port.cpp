@@ -1,0 +1,66 @@
+#include "http/side_port.hpp"
+
+#include "base/clock.hpp"
+#include "core/server.hpp"
+#include "http/static_files.hpp"
+
+namespace rookery::http {
+namespace bhttp = boost::beast::http;
+
+SidePort::SidePort(const SidePortSettings& settings, core::Server& server,
+                   store::PlayerStore& players, store::AdminStore& admin)
+    : settings_(settings),
+      server_(server),
+      players_(players),
+      metrics_(settings.build),
+      api_(server, players, admin, metrics_, settings.build) {
+  http_ = std::make_unique<HttpServer>(
+      settings_.http,
+      [this](const Request& req, const std::string& peer) { return handle(req, peer); });
+}
+
+SidePort::~SidePort() {
+  stop();
+}
+
+void SidePort::start() {
+  http_->start();
+}
+void SidePort::stop() {
+  http_->stop();
+}
+
+Reply SidePort::handle(const Request& req, const std::string& peer) {
+  std::string_view target(req.target().data(), req.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  Reply reply;
+  if (path == "/metrics") {
+    core::ServerSnapshot snap;
+    server_.snapshot(snap, Millis(1000));
+    reply.response = make_response(req, bhttp::status::ok, "text/plain; version=0.0.4",
+                                   metrics_.render(snap, players_.metrics()));
+  } else if (path == "/healthz") {
+    // Alive means every shard's loop answers within a second.
+    const bool ok = server_.healthy(Millis(1000));
+    reply.response = make_response(req, ok ? bhttp::status::ok : bhttp::status::service_unavailable,
+                                   "text/plain", ok ? "ok\n" : "a game loop is not answering\n");
+  } else if (path == "/readyz") {
+    const bool ready = server_.ready();
+    reply.response = make_response(
+        req, ready ? bhttp::status::ok : bhttp::status::service_unavailable, "text/plain",
+        ready ? "ready\n" : (server_.draining() ? "draining\n" : "starting\n"));
+  } else if (path.substr(0, 8) == "/api/v1/" || path == "/api/v1") {
+    reply = api_.handle(req, peer);
+  } else if (path == "/") {
+    reply.response = make_response(req, bhttp::status::found, "text/plain", "see /admin/\n");
+    reply.response.set(bhttp::field::location, "/admin/");
+  } else if (path.substr(0, 7) == "/admin/" || path == "/admin") {
+    reply.response = serve_static(req, settings_.admin_ui_root, "/admin");
+  } else {
+    reply.response = make_response(req, bhttp::status::not_found, "application/json",
+                                   R"({"error":{"code":"not_found","message":"no such path"}})");
+  }
+  return reply;
+}
+
+}  // namespace rookery::http
