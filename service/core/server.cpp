@@ -9,6 +9,7 @@
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "core/session.hpp"
+#include "net/static_files.hpp"
 #include "rooms/room.hpp"
 
 namespace rookery::core {
@@ -40,6 +41,12 @@ Server::Server(const config::Config& config, store::PlayerStore& store,
     for (const auto& t : game_types_) shards_.back()->tick_stats(t.name);
   }
   started_unix_ms_ = unix_millis();
+  if (!config_.net.web_root.empty()) {
+    // Browsers load the game page from the same port they then open the WebSocket on.
+    web_fallback_ = [root = config_.net.web_root](const net::HttpRequest& req) {
+      return net::serve_static(req, root, "");
+    };
+  }
 }
 
 Server::~Server() {

@@ -14,6 +14,7 @@
 #include "core/player_directory.hpp"
 #include "core/shard.hpp"
 #include "core/snapshot.hpp"
+#include "net/ws_transport.hpp"
 #include "rooms/game.hpp"
 #include "rooms/room_directory.hpp"
 #include "rooms/room_hub.hpp"
@@ -56,6 +57,8 @@ class Server final : public rooms::RoomHub {
   void connection_closed(bool admitted);
   /// Kicks the session at `address` (posted to its shard).
   void kick(SessionAddress address, const std::string& reason);
+  /// Answers plain HTTP requests on the WebSocket port (the web game client, if configured).
+  const net::HttpFallback& web_fallback() const { return web_fallback_; }
   SessionId next_session_id() { return next_session_id_.fetch_add(1, std::memory_order_relaxed); }
 
   // --- for the side-port (its own thread; these wait on shards, bounded by `timeout`) ---
@@ -97,6 +100,7 @@ class Server final : public rooms::RoomHub {
   const config::Config config_;
   store::PlayerStore& store_;
   std::vector<rooms::GameType> game_types_;
+  net::HttpFallback web_fallback_;
   std::vector<std::unique_ptr<Shard>> shards_;
   rooms::RoomDirectory rooms_;
   PlayerDirectory players_;

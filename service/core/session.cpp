@@ -133,12 +133,12 @@ void Session::error(uint32_t request_id, proto::ErrorCode code, const std::strin
   send(proto::make_error_frame(request_id, code, message, false));
 }
 
-void Session::close(CloseReason reason, int code, const std::string& message) {
+void Session::close(CloseReason reason, int code, const std::string& message, uint32_t request_id) {
   if (closed_) return;
   const bool graceful = reason != CloseReason::slow_consumer && reason != CloseReason::error;
   if (code != 0 && graceful) {
     transport_->queue(
-        proto::make_error_frame(0, static_cast<proto::ErrorCode>(code), message, true));
+        proto::make_error_frame(request_id, static_cast<proto::ErrorCode>(code), message, true));
   }
   closed_ = true;
   close_started_ms_ = steady_ms();
@@ -260,7 +260,8 @@ void Session::handle(const proto::Envelope& env) {
   }
   const bool request = env.msg_case() == M::kListRooms || env.msg_case() == M::kCreateRoom ||
                        env.msg_case() == M::kJoinRoom || env.msg_case() == M::kJoinOrCreate ||
-                       env.msg_case() == M::kLeave || env.msg_case() == M::kInput;
+                       env.msg_case() == M::kLeave || env.msg_case() == M::kInput ||
+                       env.msg_case() == M::kGetLeaderboard;
   if (!request) {
     error(rid, proto::UNKNOWN_MESSAGE,
           env.msg_case() == M::MSG_NOT_SET ? "envelope carries no message"
@@ -285,9 +286,41 @@ void Session::handle(const proto::Envelope& env) {
       return on_leave(rid);
     case M::kInput:
       return on_input(env.input());
+    case M::kGetLeaderboard:
+      return on_leaderboard(rid, env.get_leaderboard());
     default:
       return;
   }
+}
+
+void Session::on_leaderboard(uint32_t rid, const proto::GetLeaderboard& m) {
+  constexpr uint32_t kDefaultTop = 10;
+  constexpr uint32_t kMaxTop = 100;
+  const uint32_t limit = m.limit() == 0 ? kDefaultTop : std::min(m.limit(), kMaxTop);
+  Shard* shard = &shard_;
+  const SessionId sid = id_;
+  shard_.server().store().top_players(
+      limit, [shard, sid, rid](store::Status st, std::vector<store::Stats> top) {
+        asio::post(shard->io(), [shard, sid, rid, st, top = std::move(top)] {
+          Session* s = shard->find(sid);
+          if (!s || s->closed()) return;
+          if (st != store::Status::ok) {
+            s->error(rid, proto::STORE_UNAVAILABLE, "leaderboard unavailable, retry later", false);
+            return;
+          }
+          proto::Envelope out;
+          auto* board = out.mutable_leaderboard();
+          for (const auto& e : top) {
+            auto* entry = board->add_entries();
+            entry->set_player_id(static_cast<uint64_t>(e.player_id));
+            entry->set_display_name(e.display_name);
+            entry->set_total_score(e.total_score);
+            entry->set_games_played(e.games_played);
+            entry->set_best_score(e.best_score);
+          }
+          s->reply(rid, out);
+        });
+      });
 }
 
 void Session::on_hello(uint32_t rid, const proto::Hello& m) {
@@ -367,7 +400,7 @@ void Session::on_login_done(uint32_t rid, store::Status status, store::Player pl
     phase_ = Phase::awaiting_login;
     if (status == store::Status::banned) {
       close(CloseReason::kicked, proto::BANNED,
-            player.ban_reason.empty() ? "player is banned" : "banned: " + player.ban_reason);
+            player.ban_reason.empty() ? "player is banned" : "banned: " + player.ban_reason, rid);
       return;
     }
     // Failed logins count as errors, so password guessing on one connection is bounded.

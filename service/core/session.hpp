@@ -42,8 +42,10 @@ class Session final : public net::TransportOwner {
   void send(std::shared_ptr<const std::string> frames);
   /// Hands queued frames to the transport (called once per loop turn by the shard).
   void flush();
-  /// Closes with a reason; a fatal Error with `code` is sent first when code != 0.
-  void close(net::CloseReason reason, int code, const std::string& message);
+  /// Closes with a reason; a fatal Error with `code` (answering `request_id`) is sent first
+  /// when code != 0.
+  void close(net::CloseReason reason, int code, const std::string& message,
+             uint32_t request_id = 0);
   /// Enforces handshake/idle timeouts; called about once a second by the shard.
   void sweep(int64_t now_ms);
   /// Applies a seat change decided by a room.
@@ -74,6 +76,7 @@ class Session final : public net::TransportOwner {
   void on_join_or_create(uint32_t rid, const proto::JoinOrCreate& m);
   void on_leave(uint32_t rid);
   void on_input(const proto::Input& m);
+  void on_leaderboard(uint32_t rid, const proto::GetLeaderboard& m);
   bool can_join(uint32_t rid);
   void request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room);
   void release_directory_state(net::CloseReason reason);

@@ -60,7 +60,7 @@ void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
   if (websocket) {
     transport = std::make_unique<net::WsTransport>(
         std::move(socket), cfg.limits.max_frame_bytes,
-        std::chrono::milliseconds(cfg.limits.handshake_timeout_ms), nullptr);
+        std::chrono::milliseconds(cfg.limits.handshake_timeout_ms), &server_.web_fallback());
   } else {
     transport = std::make_unique<net::TcpTransport>(std::move(socket), cfg.limits.max_frame_bytes);
   }

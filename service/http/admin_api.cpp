@@ -200,6 +200,14 @@ Reply AdminApi::handle(const Request& req, const std::string& peer) {
   const std::string_view path = target.substr(0, qmark);
   Ctx ctx{req, peer, {}, split_path(path.substr(std::string_view("/api/v1").size())), {}, {}};
   if (qmark != std::string_view::npos) ctx.query = parse_query(target.substr(qmark + 1));
+  const bool is_login = ctx.parts.size() == 2 && ctx.parts[0] == "auth" && ctx.parts[1] == "login";
+  // Everything but login needs a session, checked before the body is even parsed.
+  if (!is_login) {
+    ctx.caller = auth_.authenticate(req);
+    if (!ctx.caller.session) {
+      return fail(req, bhttp::status::unauthorized, "unauthorized", "log in first");
+    }
+  }
   if (req.method() == bhttp::verb::post || req.method() == bhttp::verb::put) {
     if (!req.body().empty()) {
       boost::system::error_code ec;
@@ -211,8 +219,7 @@ Reply AdminApi::handle(const Request& req, const std::string& peer) {
       ctx.body = std::move(v.as_object());
     }
   }
-  // Login is the only call that needs no session.
-  if (ctx.parts.size() == 2 && ctx.parts[0] == "auth" && ctx.parts[1] == "login") {
+  if (is_login) {
     if (req.method() != bhttp::verb::post) {
       return fail(req, bhttp::status::method_not_allowed, "method_not_allowed", "use POST");
     }
@@ -234,10 +241,6 @@ Reply AdminApi::handle(const Request& req, const std::string& peer) {
                                        {"token", r.session->token}});
     reply.response.set(bhttp::field::set_cookie, auth_.cookie_for(r.session));
     return reply;
-  }
-  ctx.caller = auth_.authenticate(req);
-  if (!ctx.caller.session) {
-    return fail(req, bhttp::status::unauthorized, "unauthorized", "log in first");
   }
   const bool mutation = req.method() != bhttp::verb::get && req.method() != bhttp::verb::head;
   if (mutation && !auth_.csrf_ok(req, ctx.caller)) {
@@ -290,7 +293,10 @@ Reply AdminApi::route(Ctx& ctx) {
   if (top == "stream" && p.size() == 1) {
     Reply r;
     r.stream.interval = std::chrono::milliseconds(1000);
-    r.stream.next = [this] { return overview_json(); };
+    // The stream ends when its session does (logout or expiry).
+    r.stream.next = [this, token = ctx.caller.session->token] {
+      return auth_.valid(token) ? overview_json() : std::string();
+    };
     return r;
   }
   if (top == "rooms") {
@@ -348,19 +354,23 @@ Reply AdminApi::route(Ctx& ctx) {
 std::string AdminApi::overview_json() {
   core::ServerSnapshot s;
   const bool complete = server_.snapshot(s, kShardWait);
+  // Rates come from samples at least a second apart, shared by every caller, so several
+  // streams and GETs do not shorten each other's window.
   const auto now = std::chrono::steady_clock::now();
-  double in_rate = 0;
-  double out_rate = 0;
-  if (last_sample_at_ != std::chrono::steady_clock::time_point{}) {
-    const double dt = std::chrono::duration<double>(now - last_sample_at_).count();
-    if (dt > 0.05) {
-      in_rate = static_cast<double>(s.totals.messages_in - last_in_) / dt;
-      out_rate = static_cast<double>(s.totals.messages_out - last_out_) / dt;
-    }
+  if (last_sample_at_ == std::chrono::steady_clock::time_point{}) {
+    last_sample_at_ = now;
+    last_in_ = s.totals.messages_in;
+    last_out_ = s.totals.messages_out;
+  } else if (const double dt = std::chrono::duration<double>(now - last_sample_at_).count();
+             dt >= 0.95) {
+    in_rate_ = static_cast<double>(s.totals.messages_in - last_in_) / dt;
+    out_rate_ = static_cast<double>(s.totals.messages_out - last_out_) / dt;
+    last_sample_at_ = now;
+    last_in_ = s.totals.messages_in;
+    last_out_ = s.totals.messages_out;
   }
-  last_sample_at_ = now;
-  last_in_ = s.totals.messages_in;
-  last_out_ = s.totals.messages_out;
+  const double in_rate = in_rate_;
+  const double out_rate = out_rate_;
 
   json::object by_type;
   int64_t rooms_total = 0;

@@ -59,6 +59,8 @@ class AdminApi {
   std::chrono::steady_clock::time_point last_sample_at_{};
   uint64_t last_in_ = 0;
   uint64_t last_out_ = 0;
+  double in_rate_ = 0;
+  double out_rate_ = 0;
 };
 
 }  // namespace rookery::http

@@ -150,6 +150,11 @@ void Auth::logout(const std::string& token) {
   sessions_.erase(token);
 }
 
+bool Auth::valid(const std::string& token) const {
+  const auto it = sessions_.find(token);
+  return it != sessions_.end() && it->second.expires >= Clock::now();
+}
+
 Caller Auth::authenticate(const Request& req) {
   Caller c;
   std::string token;

@@ -53,6 +53,8 @@ class Auth {
   /// Verifies a username and password (blocks this thread for the KDF, bounded).
   LoginResult login(const std::string& username, const std::string& password,
                     const std::string& peer);
+  /// True while the session with this token exists and has not expired.
+  bool valid(const std::string& token) const;
   /// Ends the session with this token.
   void logout(const std::string& token);
   /// Finds the caller's session from the Authorization bearer token or the session cookie.

@@ -2,7 +2,7 @@
 
 #include "base/clock.hpp"
 #include "core/server.hpp"
-#include "http/static_files.hpp"
+#include "net/static_files.hpp"
 
 namespace rookery::http {
 namespace bhttp = boost::beast::http;
@@ -54,8 +54,13 @@ Reply SidePort::handle(const Request& req, const std::string& peer) {
   } else if (path == "/") {
     reply.response = make_response(req, bhttp::status::found, "text/plain", "see /admin/\n");
     reply.response.set(bhttp::field::location, "/admin/");
-  } else if (path.substr(0, 7) == "/admin/" || path == "/admin") {
-    reply.response = serve_static(req, settings_.admin_ui_root, "/admin");
+  } else if (path == "/admin") {
+    // The console's asset paths are relative to /admin/.
+    reply.response =
+        make_response(req, bhttp::status::moved_permanently, "text/plain", "see /admin/\n");
+    reply.response.set(bhttp::field::location, "/admin/");
+  } else if (path.substr(0, 7) == "/admin/") {
+    reply.response = net::serve_static(req, settings_.admin_ui_root, "/admin");
   } else {
     reply.response = make_response(req, bhttp::status::not_found, "application/json",
                                    R"({"error":{"code":"not_found","message":"no such path"}})");

@@ -146,7 +146,12 @@ void TcpTransport::write_now() {
   }
   if (queue_.empty()) {
     std::vector<std::shared_ptr<const std::string>>().swap(queue_);  // idle: hold no memory
-    if (closing_) finish_close();
+    if (closing_) {
+      finish_close();
+      // A graceful close has sent its last frames: the owner may forget the connection now
+      // (else it lingers until its next sweep).
+      if (auto owner = owner_.lock()) owner->on_transport_closed(CloseReason::normal, "closed");
+    }
     return;
   }
   // The kernel's send buffer is full: wait until it drains, then continue.

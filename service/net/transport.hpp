@@ -34,7 +34,8 @@ class TransportOwner : public std::enable_shared_from_this<TransportOwner> {
   virtual void on_open() = 0;
   /// One complete inbound message (an Envelope's bytes). Valid only during the call.
   virtual void on_message(std::string_view bytes) = 0;
-  /// The transport failed or the peer went away; the transport is already closing.
+  /// The transport failed or the peer went away; the transport is already closing. Also called
+  /// (reason normal) when a graceful close() the owner asked for has finished.
   virtual void on_transport_closed(CloseReason reason, std::string_view detail) = 0;
 };
 

@@ -216,6 +216,9 @@ void WsTransport::finish_close() {
       closed_ = true;
       error_code ignored;
       beast::get_lowest_layer(ws_).socket().close(ignored);
+      // The owner asked for this close and waits for it to finish before forgetting the
+      // connection: tell it now (else it lingers until its next sweep).
+      if (keep) keep->on_transport_closed(CloseReason::normal, "closed");
     });
     return;
   }

@@ -47,11 +47,13 @@ const std::vector<std::string> kAllKeys = {
     "spelltraction_max_players",
     "relay_tick_hz",
     "relay_max_players",
+    "web_root",
     "db",
     "synchronous",
     "batch_max",
     "http_bind",
     "http_port",
+    "admin_ui_root",
     "server_name",
     "shutdown_deadline_ms",
     "log_format",
@@ -460,11 +462,11 @@ TEST(ConfigTest, DumpListsEveryKeyInOrder) {
 // Every field differs from its default; strings need no quoting so they pass as flag values.
 Config non_default() {
   Config config;
-  config.net = {"0.0.0.0", 1, 2, 3, 4, 5};
+  config.net = {"0.0.0.0", 1, 2, 3, 4, 5, "web"};
   config.limits = {2048, 6, 7, 1000, 2000, 8192, 8};
   config.rooms = {3000, 4000, 9, 10, 500, 11, 12, 13};
   config.store = {"/srv/rookery.db", "normal", 14};
-  config.http = {"::1", 15};
+  config.http = {"::1", 15, "admin-ui"};
   config.server = {"test-server", 5000, "json", "warn"};
   return config;
 }

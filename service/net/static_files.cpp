@@ -1,12 +1,27 @@
-#include "http/static_files.hpp"
+#include "net/static_files.hpp"
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
-namespace rookery::http {
+namespace rookery::net {
 namespace bhttp = boost::beast::http;
 namespace fs = std::filesystem;
+
+namespace {
+
+HttpResponse make_response(const HttpRequest& req, bhttp::status status, std::string type,
+                           std::string body) {
+  HttpResponse res{status, req.version()};
+  res.set(bhttp::field::server, "rookery");
+  res.set(bhttp::field::content_type, std::move(type));
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
 
 std::string content_type_for(std::string_view path) {
   const auto dot = path.rfind('.');
@@ -23,7 +38,8 @@ std::string content_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
-Response serve_static(const Request& req, const std::string& root, std::string_view prefix) {
+HttpResponse serve_static(const HttpRequest& req, const std::string& root,
+                          std::string_view prefix) {
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
     return make_response(req, bhttp::status::method_not_allowed, "text/plain", "use GET\n");
   }
@@ -59,4 +75,4 @@ Response serve_static(const Request& req, const std::string& root, std::string_v
   return res;
 }
 
-}  // namespace rookery::http
+}  // namespace rookery::net

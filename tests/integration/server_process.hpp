@@ -1,0 +1,221 @@
+// Spawns the real `rookery` binary for black-box tests: free ports (port 0, read back from the
+// stdout banner), a database in the test's own directory, stdout and stderr captured to files,
+// and a stop that never leaves a process behind (SIGTERM, bounded wait, then SIGKILL).
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace rookery::itest {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+/// The server executable: $ROOKERY_BIN if set, else the path CMake compiled in.
+inline std::string server_binary() {
+  if (const char* env = std::getenv("ROOKERY_BIN"); env != nullptr && *env != '\0') return env;
+  return ROOKERY_BIN;
+}
+
+/// Reads a whole file; empty if it does not exist.
+inline std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+/// One rookery process. Not copyable; the destructor kills it if it is still running.
+class ServerProcess {
+ public:
+  /// `dir` holds the database and the captured output; `run` numbers the output files so a
+  /// restarted server on the same database keeps its predecessor's logs.
+  ServerProcess(fs::path dir, int run) : dir_(std::move(dir)), run_(run) {}
+  ~ServerProcess() { kill_now(); }
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  /// Starts `rookery` with the test defaults plus `flags` and waits for the banner; throws
+  /// std::runtime_error (with the server's stderr) if it does not come up within `timeout`.
+  void start(const std::vector<std::string>& flags, std::chrono::milliseconds timeout = 30s) {
+    // The command is named explicitly; every port is 0 (free ports, read back from the banner).
+    std::vector<std::string> args = {server_binary(), "serve", "--tcp-port",  "0",
+                                     "--ws-port",     "0",     "--http-port", "0",
+                                     "--threads",     "2",     "--db",        db_path().string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view(*e).starts_with("ROOKERY_")) continue;  // hermetic configuration
+      env.emplace_back(*e);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+
+    const int out = ::open(stdout_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int err = ::open(stderr_path().c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (out < 0 || err < 0) throw std::runtime_error("cannot create the server's output files");
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // Child: async-signal-safe calls only. Dies with the test process, never outlives it.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);
+      ::dup2(out, STDOUT_FILENO);
+      ::dup2(err, STDERR_FILENO);
+      const int devnull = ::open("/dev/null", O_RDONLY);
+      if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
+      // No inherited client sockets: a test's dropped connection must really close.
+      ::syscall(SYS_close_range, 3u, ~0u, 0u);
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    ::close(out);
+    ::close(err);
+    if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
+    pid_ = pid;
+    wait_for_banner(timeout);
+  }
+
+  uint16_t tcp_port() const { return tcp_port_; }
+  uint16_t ws_port() const { return ws_port_; }
+  pid_t pid() const { return pid_; }
+  bool running() const { return pid_ > 0; }
+  fs::path db_path() const { return dir_ / "rookery.db"; }
+  fs::path stdout_path() const { return dir_ / ("stdout." + std::to_string(run_) + ".log"); }
+  fs::path stderr_path() const { return dir_ / ("stderr." + std::to_string(run_) + ".log"); }
+  std::string stderr_text() const { return read_file(stderr_path()); }
+
+  /// True once stderr holds a line containing every one of `needles`, within `timeout`.
+  bool wait_for_log(const std::vector<std::string>& needles, std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      if (find_log_line(needles)) return true;
+      if (Clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  /// The first stderr line containing every one of `needles`.
+  std::optional<std::string> find_log_line(const std::vector<std::string>& needles) const {
+    std::istringstream in(stderr_text());
+    for (std::string line; std::getline(in, line);) {
+      bool all = true;
+      for (const auto& n : needles) all = all && line.find(n) != std::string::npos;
+      if (all) return line;
+    }
+    return std::nullopt;
+  }
+
+  /// Sends `sig` and returns at once (see wait_exit).
+  void send_signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
+  /// Waits up to `grace` for the process to exit, then SIGKILLs it. Returns the exit code, or
+  /// -N if it died of signal N; nullopt if it had to be killed.
+  std::optional<int> wait_exit(std::chrono::milliseconds grace) {
+    if (pid_ <= 0) return exit_code_;
+    const auto deadline = Clock::now() + grace;
+    while (Clock::now() < deadline) {
+      if (reap(WNOHANG)) return exit_code_;
+      std::this_thread::sleep_for(10ms);
+    }
+    kill_now();
+    return std::nullopt;
+  }
+
+  /// SIGTERM (a graceful drain), then wait_exit(grace).
+  std::optional<int> stop(std::chrono::milliseconds grace = 30s) {
+    send_signal(SIGTERM);
+    return wait_exit(grace);
+  }
+
+  /// SIGKILL and reap: the crash case (and the cleanup of last resort).
+  void kill_now() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    reap(0);
+  }
+
+ private:
+  // Collects the child's status; true once it has exited.
+  bool reap(int options) {
+    int status = 0;
+    const pid_t r = ::waitpid(pid_, &status, options);
+    if (r == 0) return false;
+    if (r == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    }
+    pid_ = -1;
+    return true;
+  }
+
+  void wait_for_banner(std::chrono::milliseconds timeout) {
+    const auto deadline = Clock::now() + timeout;
+    for (;;) {
+      const std::string out = read_file(stdout_path());
+      tcp_port_ = port_after(out, "Game, raw TCP:");
+      ws_port_ = port_after(out, "Game, WebSocket:");
+      if (tcp_port_ != 0 && ws_port_ != 0) return;
+      const bool exited = reap(WNOHANG);
+      if (exited || Clock::now() >= deadline) {
+        if (!exited) kill_now();
+        throw std::runtime_error(
+            std::string(exited ? "rookery exited during start-up" : "no banner from rookery") +
+            "\n--- stdout ---\n" + out + "\n--- stderr ---\n" + stderr_text());
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  }
+
+  // "  Game, raw TCP:    tcp://localhost:12345" -> 12345 (0 if the line is not there yet).
+  static uint16_t port_after(const std::string& text, std::string_view label) {
+    const auto at = text.find(label);
+    if (at == std::string::npos) return 0;
+    const auto eol = text.find('\n', at);
+    if (eol == std::string::npos) return 0;  // line not complete yet
+    std::string line = text.substr(at, eol - at);
+    while (!line.empty() && (line.back() == '/' || line.back() == '\r')) line.pop_back();
+    const auto colon = line.rfind(':');
+    if (colon == std::string::npos) return 0;
+    try {
+      const int port = std::stoi(line.substr(colon + 1));
+      return port > 0 && port < 65536 ? static_cast<uint16_t>(port) : 0;
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
+  fs::path dir_;
+  int run_;
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  uint16_t tcp_port_ = 0;
+  uint16_t ws_port_ = 0;
+};
+
+}  // namespace rookery::itest
