@@ -10,7 +10,8 @@ ROOKERY_BUILD_PACKAGES=(
   libsqlite3-dev sqlite3 libsodium-dev prometheus-cpp-dev
   libgtest-dev googletest
 )
-ROOKERY_TEST_PACKAGES=(clang-format)
+# Browser tests drive Debian's Chromium with playwright-core from npm.
+ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck)
 
 rookery_install_packages() {
   local missing=()
@@ -31,6 +32,14 @@ rookery_install_packages() {
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
     "${missing[@]}"
+}
+
+# Node.js and npm build the admin console and the web client; Debian's nodejs is enough.
+rookery_install_node() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    return 0
+  fi
+  rookery_install_packages nodejs npm
 }
 
 # Configures (once) and builds the tree into build/ with ccache, so repeated runs are quick.

@@ -1,19 +1,110 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything once, and runs every test: unit and integration
-# (GoogleTest via ctest) and the formatting check. Used by CI (.ci/run).
-set -euo pipefail
+# Installs what is missing, builds everything once, and runs every test suite:
+#   format   clang-format check of the C++ sources
+#   ctest    unit and integration tests (GoogleTest; real server, real sockets)
+#   admin    admin API over real HTTP and the admin console in headless Chromium
+#   web      JavaScript client library (node --test) and the web game in headless Chromium
+#   infra    deployment files: kustomize, schemas, terraform, cloud-init, sysctl, promtool ...
+#   smoke    a short rookery-load run against a real server
+# Each suite prints "N passed, M failed"; the last line here adds them up. Used by CI (.ci/run).
+# Run one suite with: ops/dev/test.sh SUITE...
+set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=ops/dev/deps.sh
 source "$root/ops/dev/deps.sh"
+set -e
 rookery_install_packages "${ROOKERY_BUILD_PACKAGES[@]}" "${ROOKERY_TEST_PACKAGES[@]}"
+rookery_install_node
+set +e
+
+suites=("$@")
+if ((${#suites[@]} == 0)); then
+  suites=(format ctest admin web infra smoke)
+fi
+
+total_passed=0
+total_failed=0
+failed_suites=()
+
+# Adds the "N passed, M failed" found in a suite's output to the totals.
+count() {
+  local name=$1 log=$2 status=$3 line p f
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  if [[ -n "$line" ]]; then
+    p=${line%% passed*}
+    f=${line#*, }
+    f=${f%% failed*}
+  elif [[ $status -eq 0 ]]; then
+    p=1 f=0
+  else
+    p=0 f=1
+  fi
+  if [[ $status -ne 0 && $f -eq 0 ]]; then f=1; fi
+  total_passed=$((total_passed + p))
+  total_failed=$((total_failed + f))
+  if [[ $status -ne 0 ]]; then failed_suites+=("$name"); fi
+  echo "== $name: $p passed, $f failed (exit $status)"
+}
+
+run_suite() {
+  local name=$1
+  shift
+  local log
+  log=$(mktemp "${TMPDIR:-/tmp}/rookery-$name.XXXXXX")
+  echo "== $name"
+  local started=$SECONDS
+  "$@" 2>&1 | tee "$log"
+  local status=${PIPESTATUS[0]}
+  echo "== $name took $((SECONDS - started)) s"
+  count "$name" "$log" "$status"
+  rm -f "$log"
+}
+
+ctest_suite() {
+  cd "$root/build" || return 1
+  local log status
+  log=$(mktemp)
+  ctest --output-on-failure --timeout 300 -j2 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  # "100% tests passed, 0 tests failed out of 160" -> "160 passed, 0 failed"
+  local line total failed
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" | tail -1)
+  if [[ -n "$line" ]]; then
+    failed=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    echo "$((total - failed)) passed, $failed failed"
+  fi
+  rm -f "$log"
+  return "$status"
+}
+
+format_suite() {
+  cd "$root" || return 1
+  local files
+  mapfile -t files < <(git ls-files 'service/*.cpp' 'service/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
+  clang-format --dry-run --Werror "${files[@]}" && echo "${#files[@]} passed, 0 failed"
+}
 
 echo "== build"
-rookery_build "$root"
+if ! rookery_build "$root"; then
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 
-echo "== format check (clang-format, .clang-format)"
-mapfile -t sources < <(cd "$root" && git ls-files 'service/*.cpp' 'service/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
-(cd "$root" && clang-format --dry-run --Werror "${sources[@]}")
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    format) run_suite format format_suite ;;
+    ctest) run_suite ctest ctest_suite ;;
+    admin) run_suite admin "$root/tests/admin/run.sh" ;;
+    web) [[ -x "$root/tests/e2e/run.sh" ]] && run_suite web "$root/tests/e2e/run.sh" ;;
+    infra) [[ -x "$root/tests/infra/run.sh" ]] && run_suite infra "$root/tests/infra/run.sh" ;;
+    smoke) [[ -x "$root/tests/bench/smoke_test.sh" ]] && run_suite smoke "$root/tests/bench/smoke_test.sh" ;;
+    *) echo "unknown suite $suite" >&2; total_failed=$((total_failed + 1)) ;;
+  esac
+done
 
-echo "== unit and integration tests (ctest)"
-cd "$root/build"
-ctest --output-on-failure --timeout 300 -j2 "$@"
+if ((${#failed_suites[@]} > 0)); then
+  echo "== failed suites: ${failed_suites[*]}"
+fi
+echo "$total_passed passed, $total_failed failed"
+((total_failed == 0))
