@@ -11,7 +11,7 @@ ROOKERY_BUILD_PACKAGES=(
   libgtest-dev googletest
 )
 # Browser tests drive Debian's Chromium with playwright-core from npm.
-ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck)
+ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck prometheus curl python3)
 
 rookery_install_packages() {
   local missing=()

@@ -3,6 +3,7 @@
 #   format   clang-format check of the C++ sources
 #   ctest    unit and integration tests (GoogleTest; real server, real sockets)
 #   admin    admin API over real HTTP and the admin console in headless Chromium
+#   prometheus  a real Prometheus scrapes a running rookery with clients connected
 #   web      JavaScript client library (node --test) and the web game in headless Chromium
 #   infra    deployment files: kustomize, schemas, terraform, cloud-init, sysctl, promtool ...
 #   smoke    a short rookery-load run against a real server
@@ -19,7 +20,7 @@ set +e
 
 suites=("$@")
 if ((${#suites[@]} == 0)); then
-  suites=(format ctest admin web infra smoke)
+  suites=(format ctest admin prometheus web infra smoke)
 fi
 
 total_passed=0
@@ -96,6 +97,7 @@ for suite in "${suites[@]}"; do
     format) run_suite format format_suite ;;
     ctest) run_suite ctest ctest_suite ;;
     admin) run_suite admin "$root/tests/admin/run.sh" ;;
+    prometheus) run_suite prometheus "$root/tests/admin/prometheus/prometheus.sh" ;;
     web) [[ -x "$root/tests/e2e/run.sh" ]] && run_suite web "$root/tests/e2e/run.sh" ;;
     infra) [[ -x "$root/tests/infra/run.sh" ]] && run_suite infra "$root/tests/infra/run.sh" ;;
     smoke) [[ -x "$root/tests/bench/smoke_test.sh" ]] && run_suite smoke "$root/tests/bench/smoke_test.sh" ;;
