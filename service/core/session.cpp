@@ -103,10 +103,13 @@ void Session::on_open() {
 void Session::send(std::shared_ptr<const std::string> frames) {
   if (closed_ || !frames) return;
   const size_t bytes = frames->size();
+  // The bound applies to what is still unsent from earlier turns, so one large tick alone
+  // never cuts a client that keeps up.
+  const size_t backlog = transport_->pending_bytes();
   transport_->queue(std::move(frames));
   ++shard_.stats().messages_out;
   shard_.stats().bytes_out += bytes;
-  if (transport_->pending_bytes() > shard_.server().config().limits.outbound_queue_bytes) {
+  if (backlog > shard_.server().config().limits.outbound_queue_bytes) {
     // The client reads slower than the game produces: cut it rather than buffer without bound.
     close(CloseReason::slow_consumer, 0, "");
     return;
@@ -331,7 +334,8 @@ void Session::on_hello(uint32_t rid, const proto::Hello& m) {
   if (m.protocol_version() != kProtocolVersion) {
     close(CloseReason::protocol_error, proto::PROTOCOL_VERSION,
           "unsupported protocol version " + std::to_string(m.protocol_version()) +
-              "; this server speaks version " + std::to_string(kProtocolVersion));
+              "; this server speaks version " + std::to_string(kProtocolVersion),
+          rid);
     return;
   }
   if (m.client().size() > kMaxClientName) {
@@ -415,6 +419,10 @@ void Session::on_login_done(uint32_t rid, store::Status status, store::Player pl
 }
 
 void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
+  if (phase_ == Phase::authenticating) {
+    error(rid, proto::INVALID_ARGUMENT, "a login is already in progress");
+    return;
+  }
   if (phase_ != Phase::awaiting_login) {
     error(rid,
           phase_ == Phase::awaiting_hello ? proto::NOT_AUTHENTICATED : proto::ALREADY_AUTHENTICATED,
@@ -450,6 +458,7 @@ void Session::bound(uint32_t rid, const Binding& b, bool resumed, bool created) 
   ok->set_session_token(b.token);
   ok->set_resumed(resumed);
   ok->set_created(created);
+  if (b.room) ok->set_room_id(b.room->id());
   reply(rid, out);
   log::info("player logged in", {{"session", std::to_string(id_)},
                                  {"player", std::to_string(player_)},

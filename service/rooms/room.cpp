@@ -73,7 +73,7 @@ void Room::on_tick() {
   // Apply the inputs queued since the previous tick, in arrival order.
   for (auto& in : inputs_) {
     Member& m = members_[in.seat];
-    if (m.player == 0) continue;
+    if (m.player == 0 || m.player != in.player) continue;
     m.queued_inputs = 0;
     if (game_->apply_input(in.seat, in.seq, in.payload)) {
       m.last_seq = in.seq;
@@ -126,7 +126,7 @@ void Room::on_tick() {
         static_cast<double>(std::max<int64_t>(0, stats_.last_lag_us)) / 1e6);
   }
 
-  if (member_count_ == 0 && state_ == State::open &&
+  if (member_count_ == 0 && (state_ == State::open || state_ == State::locked) &&
       started - empty_since_ >= settings_.empty_room_timeout) {
     log::info("room empty, disposing", {{"room", std::to_string(id_)}, {"type", type_}});
     close("empty");
@@ -365,7 +365,7 @@ void Room::push_input(Seat seat, SessionId session, uint32_t seq, std::string pa
     return;
   }
   ++m.queued_inputs;
-  inputs_.push_back(QueuedInput{seat, seq, std::move(payload)});
+  inputs_.push_back(QueuedInput{seat, m.player, seq, std::move(payload)});
 }
 
 void Room::queue_event(proto::Envelope& env) {

@@ -122,6 +122,7 @@ class Room : public std::enable_shared_from_this<Room> {
   };
   struct QueuedInput {
     Seat seat;
+    PlayerId player;  // a seat can change hands before the tick: apply only to its sender
     uint32_t seq;
     std::string payload;
   };
