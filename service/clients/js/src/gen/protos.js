@@ -615,6 +615,7 @@ export const rookery = $root.rookery = (() => {
             LoginOk.prototype.session_token = "";
             LoginOk.prototype.resumed = false;
             LoginOk.prototype.created = false;
+            LoginOk.prototype.room_id = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
 
             LoginOk.create = function(properties) {
                 return new LoginOk(properties);
@@ -637,6 +638,8 @@ export const rookery = $root.rookery = (() => {
                     writer.uint32(32).bool(message.resumed);
                 if (message.created != null && $Object.hasOwnProperty.call(message, "created") && message.created !== false)
                     writer.uint32(40).bool(message.created);
+                if (message.room_id != null && $Object.hasOwnProperty.call(message, "room_id") && (typeof message.room_id === "object" ? message.room_id.low || message.room_id.high : message.room_id !== 0))
+                    writer.uint32(48).uint64(message.room_id);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -713,6 +716,15 @@ export const rookery = $root.rookery = (() => {
                                 message.created = value;
                             else
                                 delete message.created;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.room_id = value;
+                            else
+                                delete message.room_id;
                             continue;
                         }
                     }
