@@ -4,7 +4,8 @@
 #   ctest    unit and integration tests (GoogleTest; real server, real sockets)
 #   admin    admin API over real HTTP and the admin console in headless Chromium
 #   prometheus  a real Prometheus scrapes a running rookery with clients connected
-#   web      JavaScript client library (node --test) and the web game in headless Chromium
+#   jsunit   unit tests of the JavaScript client library and the web client (node --test)
+#   web      the web game in headless Chromium against a real server
 #   infra    deployment files: kustomize, schemas, terraform, cloud-init, sysctl, promtool ...
 #   smoke    a short rookery-load run against a real server
 # Each suite prints "N passed, M failed"; the last line here adds them up. Used by CI (.ci/run).
@@ -20,7 +21,7 @@ set +e
 
 suites=("$@")
 if ((${#suites[@]} == 0)); then
-  suites=(format ctest admin prometheus web infra smoke)
+  suites=(format ctest jsunit admin prometheus web infra smoke)
 fi
 
 total_passed=0
@@ -79,6 +80,22 @@ ctest_suite() {
   return "$status"
 }
 
+js_unit_suite() {
+  local dir log pass=0 fail=0 status=0 p f
+  log=$(mktemp)
+  for dir in service/clients/js service/clients/web; do
+    (cd "$root/$dir" && npm ci --no-audit --no-fund --silent && npm test) 2>&1 | tee "$log" ||
+      status=1
+    p=$(sed -nE 's/^# pass ([0-9]+)/\1/p' "$log" | tail -1)
+    f=$(sed -nE 's/^# fail ([0-9]+)/\1/p' "$log" | tail -1)
+    pass=$((pass + ${p:-0}))
+    fail=$((fail + ${f:-0}))
+  done
+  rm -f "$log"
+  echo "$pass passed, $fail failed"
+  return "$status"
+}
+
 format_suite() {
   cd "$root" || return 1
   local files
@@ -96,6 +113,7 @@ for suite in "${suites[@]}"; do
   case "$suite" in
     format) run_suite format format_suite ;;
     ctest) run_suite ctest ctest_suite ;;
+    jsunit) run_suite jsunit js_unit_suite ;;
     admin) run_suite admin "$root/tests/admin/run.sh" ;;
     prometheus) run_suite prometheus "$root/tests/admin/prometheus/prometheus.sh" ;;
     web) [[ -x "$root/tests/e2e/run.sh" ]] && run_suite web "$root/tests/e2e/run.sh" ;;
