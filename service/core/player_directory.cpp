@@ -1,32 +1,15 @@
 #include "core/player_directory.hpp"
 
-#include <sys/random.h>
-
 #include <stdexcept>
 
+#include "base/random.hpp"
 #include "rooms/room.hpp"
 
 namespace rookery::core {
 
 std::string PlayerDirectory::new_token() {
-  // 128 bits from the kernel's CSPRNG: a token is a bearer credential for the seat.
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("getrandom failed");
-    }
-    got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (size_t i = 0; i < sizeof bytes; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 15];
-  }
-  return out;
+  // A token is a bearer credential for the seat: 128 bits from the kernel's CSPRNG.
+  return random_hex_token();
 }
 
 Binding PlayerDirectory::bind(PlayerId player, const std::string& display_name,

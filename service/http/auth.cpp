@@ -1,11 +1,11 @@
 #include "http/auth.hpp"
 
-#include <sys/random.h>
-
 #include <boost/beast/http/field.hpp>
 #include <cerrno>
 #include <future>
 #include <stdexcept>
+
+#include "base/random.hpp"
 
 namespace rookery::http {
 namespace bhttp = boost::beast::http;
@@ -31,23 +31,7 @@ const char* to_string(Role role) {
 }
 
 std::string random_token() {
-  unsigned char bytes[16];
-  size_t got = 0;
-  while (got < sizeof bytes) {
-    const ssize_t n = ::getrandom(bytes + got, sizeof bytes - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw std::runtime_error("getrandom failed");
-    }
-    got += static_cast<size_t>(n);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (size_t i = 0; i < sizeof bytes; ++i) {
-    out[2 * i] = kHex[bytes[i] >> 4];
-    out[2 * i + 1] = kHex[bytes[i] & 15];
-  }
-  return out;
+  return random_hex_token();
 }
 
 namespace {

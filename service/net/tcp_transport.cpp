@@ -23,21 +23,10 @@ constexpr int kMaxReadsPerWake = 8;
 // Buffers gathered into one writev; Linux allows 1024, more than a flush ever needs.
 constexpr size_t kMaxGather = 64;
 
-std::string format_peer(const asio::ip::tcp::socket& s) {
-  error_code ec;
-  const auto ep = s.remote_endpoint(ec);
-  if (ec) return "?";
-  auto addr = ep.address();
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  }
-  return addr.to_string() + ":" + std::to_string(ep.port());
-}
-
 }  // namespace
 
 TcpTransport::TcpTransport(asio::ip::tcp::socket socket, uint32_t max_frame_bytes)
-    : socket_(std::move(socket)), decoder_(max_frame_bytes), peer_(format_peer(socket_)) {}
+    : socket_(std::move(socket)), decoder_(max_frame_bytes), peer_(peer_string(socket_)) {}
 
 TcpTransport::~TcpTransport() {
   error_code ec;

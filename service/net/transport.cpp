@@ -2,6 +2,17 @@
 
 namespace rookery::net {
 
+std::string peer_string(const boost::asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  const auto ep = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    addr = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, addr.to_v6());
+  }
+  return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
 const char* to_string(CloseReason reason) {
   switch (reason) {
     case CloseReason::normal:

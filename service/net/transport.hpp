@@ -2,6 +2,7 @@
 // transports implement it: raw TCP frames and WebSocket messages.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -25,6 +26,9 @@ inline constexpr int kCloseReasonCount = 9;
 
 /// Stable lower-case name of a reason, for logs and metric labels.
 const char* to_string(CloseReason reason);
+
+/// The socket's peer as "ip:port" (IPv4-mapped IPv6 shown as IPv4), or "?" if unknown.
+std::string peer_string(const boost::asio::ip::tcp::socket& socket);
 
 /// Receives what a transport reads. Implemented by the session; called on the shard thread.
 class TransportOwner : public std::enable_shared_from_this<TransportOwner> {

@@ -16,17 +16,6 @@ using boost::system::error_code;
 
 namespace {
 
-std::string format_peer(const asio::ip::tcp::socket& s) {
-  error_code ec;
-  const auto ep = s.remote_endpoint(ec);
-  if (ec) return "?";
-  auto addr = ep.address();
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  }
-  return addr.to_string() + ":" + std::to_string(ep.port());
-}
-
 // Upgrade requests are small; anything larger is not a WebSocket client.
 constexpr uint32_t kMaxHandshakeBytes = 8 * 1024;
 
@@ -39,7 +28,7 @@ WsTransport::WsTransport(asio::ip::tcp::socket socket, uint32_t max_frame_bytes,
       max_frame_bytes_(max_frame_bytes),
       handshake_timeout_(handshake_timeout),
       http_fallback_(http_fallback),
-      peer_(format_peer(beast::get_lowest_layer(ws_).socket())) {}
+      peer_(peer_string(beast::get_lowest_layer(ws_).socket())) {}
 
 WsTransport::~WsTransport() {
   error_code ec;

@@ -1,0 +1,12 @@
+// Secrets for tokens: bytes from the kernel's CSPRNG, rendered as lowercase hex.
+#pragma once
+
+#include <string>
+
+namespace rookery {
+
+/// 32 lowercase hex characters (128 random bits) from getrandom(2); throws std::runtime_error
+/// if the kernel cannot provide them.
+std::string random_hex_token();
+
+}  // namespace rookery
