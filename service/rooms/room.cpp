@@ -108,6 +108,12 @@ void Room::on_tick() {
     ack->set_seat(seat);
     ack->set_seq(m.last_seq);
   }
+  const bool quiet = payload_.empty() && pending_events_.empty() && st->acks_size() == 0;
+  if (quiet && started - last_broadcast_ < settings_.quiet_state_interval) {
+    finish_tick(started);
+    return;
+  }
+  last_broadcast_ = started;
   auto frames = std::make_shared<std::string>();
   frames->reserve(pending_events_.size() + payload_.size() + 64);
   frames->swap(pending_events_);
@@ -119,6 +125,10 @@ void Room::on_tick() {
     if (recipients_[s] && !recipients_[s]->empty()) hub_.deliver(s, recipients_[s], shared);
   }
 
+  finish_tick(started);
+}
+
+void Room::finish_tick(TimePoint started) {
   stats_.last_tick_us = micros(SteadyClock::now() - started);
   if (settings_.tick_stats) {
     settings_.tick_stats->duration.observe(static_cast<double>(stats_.last_tick_us) / 1e6);

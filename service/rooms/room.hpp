@@ -35,6 +35,9 @@ struct RoomSettings {
   uint32_t input_queue = 32;  // inputs buffered per member between two ticks
   Millis empty_room_timeout{30000};
   Millis reconnect_grace{30000};
+  // A tick with nothing to say (empty delta, no events, no acks) is not broadcast, except one
+  // State per this interval as a keep-alive: idle rooms cost almost nothing.
+  Millis quiet_state_interval{1000};
   TickStats* tick_stats = nullptr;  // shard-owned; null in tests that do not need it
 };
 
@@ -129,6 +132,7 @@ class Room : public std::enable_shared_from_this<Room> {
 
   void schedule_tick();
   void on_tick();
+  void finish_tick(TimePoint started);  // timing, empty-room check, next tick
   void expire_held_seats(TimePoint now);
   void release_seat(Seat seat, const std::string& reason, uint32_t request_id, bool tell_session);
   void grant(Seat seat, uint32_t request_id);
@@ -156,6 +160,7 @@ class Room : public std::enable_shared_from_this<Room> {
   std::vector<std::shared_ptr<const std::vector<SessionId>>> recipients_;  // by shard
   bool recipients_dirty_ = true;
   TimePoint next_tick_{};
+  TimePoint last_broadcast_{};
   TimePoint empty_since_{};
   uint64_t tick_ = 0;
   RoomStats stats_;
