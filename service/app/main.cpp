@@ -11,11 +11,13 @@
 #include <thread>
 
 #include "app/admin_command.hpp"
+#include "app/doctor.hpp"
 #include "base/log.hpp"
 #include "config/config.hpp"
 #include "core/server.hpp"
 #include "games/game_types.hpp"
 #include "http/side_port.hpp"
+#include "store/backup.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -206,6 +208,8 @@ int main(int argc, char** argv) {
   if (inv.command == "serve") return serve(cfg);
   if (inv.command == "migrate") return migrate(cfg);
   if (inv.command == "admin") return app::run_admin_command(cfg, inv.args);
+  if (inv.command == "doctor") return app::run_doctor(cfg);
+  if (inv.command == "backup") return store::run_backup(cfg.store.db, inv.args);
   if (inv.command == "check-config") {
     std::cout << config::dump(cfg) << "configuration is valid\n";
     return 0;

@@ -787,6 +787,9 @@ std::string help_text() {
   out += "  serve         run the server (the default)\n";
   out += "  migrate       apply database migrations and exit\n";
   out += "  check-config  validate configuration, print the effective values and exit\n";
+  out += "  doctor        compare the host's limits and kernel settings with what the\n";
+  out += "                configuration needs; print each gap with its fix\n";
+  out += "  backup FILE   copy the database (online, consistent) to a new FILE and verify it\n";
   out += "  admin add-user NAME --role viewer|operator|admin\n";
   out += "                create an admin console user; the password is read from stdin\n";
   out += "  admin list-users\n";

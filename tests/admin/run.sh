@@ -68,13 +68,17 @@ as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 mkdir -p "$artifacts"
 
 # --- tools ---------------------------------------------------------------------------------
-command -v node >/dev/null && command -v npm >/dev/null || fatal "node and npm are required (Debian: apt-get install nodejs npm)"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  fatal "node and npm are required (Debian: apt-get install nodejs npm)"
+fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 ((node_major >= 20)) || fatal "node 20 or newer is required (found $(node --version))"
 if [[ ! -x $chromium ]]; then
   log "installing chromium (Debian package)"
-  as_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null ||
+  if ! { as_root apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium >/dev/null; }; then
     fatal "cannot install chromium"
+  fi
 fi
 [[ -x $bin ]] || fatal "$bin not found: build it first (ninja -C build rookery)"
 timeout 20 "$bin" serve --help </dev/null 2>/dev/null | grep -q -- '--admin-ui-root' ||
@@ -187,6 +191,6 @@ else
 fi
 
 cleanup
-shots=$(cd "$artifacts" && ls -1 ./*.png 2>/dev/null | sed 's|^\./||' | tr '\n' ' ')
+shots=$(cd "$artifacts" && find . -maxdepth 1 -name '*.png' -printf '%f ' 2>/dev/null)
 log "artifacts in $artifacts: ${shots:-no screenshots}"
-((failed == 0)) && finish 0 || finish 1
+if ((failed == 0)); then finish 0; else finish 1; fi

@@ -149,7 +149,7 @@ CANCELLED="$(count cancelled)"
 PASS="${PASS:-0}"
 FAIL=$(( ${FAIL:-0} + ${CANCELLED:-0} ))
 if [ "$RC" -ne 0 ] && [ "$FAIL" -eq 0 ]; then FAIL=1; fi
-say "screenshots: $(cd "$ART" && ls *.png 2>/dev/null | tr '\n' ' ')(in $ART)"
+say "screenshots: $(cd "$ART" && find . -maxdepth 1 -name '*.png' -printf '%f ' 2>/dev/null)(in $ART)"
 [ "${SKIP:-0}" -gt 0 ] && say "${SKIP} skipped (see the SKIP lines above)"
 echo "${PASS} passed, ${FAIL} failed"
 [ "$FAIL" -eq 0 ]
