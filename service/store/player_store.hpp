@@ -27,10 +27,10 @@ enum class Status {
 /// A player as the game server needs it after login.
 struct Player {
   PlayerId id = 0;
-  std::string username;      // empty for guests
+  std::string username;  // empty for guests
   std::string display_name;
   bool guest = false;
-  bool created = false;      // true when this request created the account
+  bool created = false;         // true when this request created the account
   int64_t banned_until_ms = 0;  // unix ms; 0 = not banned
   std::string ban_reason;
 };
@@ -57,9 +57,9 @@ struct MatchResult {
 
 /// Counters of the store's work, for metrics.
 struct StoreMetrics {
-  uint64_t transactions = 0;          // batches committed
-  uint64_t errors = 0;                // failed requests and failed transactions
-  LatencyHistogram commit_duration;   // seconds per batch transaction, BEGIN to COMMIT
+  uint64_t transactions = 0;         // batches committed
+  uint64_t errors = 0;               // failed requests and failed transactions
+  LatencyHistogram commit_duration;  // seconds per batch transaction, BEGIN to COMMIT
 };
 
 /// Thread-safe asynchronous player store. Every method queues work and returns at once;
@@ -81,8 +81,7 @@ class PlayerStore {
   virtual void register_password(std::string username, std::string password,
                                  std::string display_name, PlayerCallback done) = 0;
   /// Verifies a password; bad_credentials for an unknown user or a wrong password.
-  virtual void login_password(std::string username, std::string password,
-                              PlayerCallback done) = 0;
+  virtual void login_password(std::string username, std::string password, PlayerCallback done) = 0;
   /// Records finished stints and adds them to each player's stats, in one transaction.
   virtual void record_matches(std::vector<MatchResult> results, StatusCallback done) = 0;
   /// Reads one player's stats; not_found for an unknown id.
