@@ -234,7 +234,14 @@ void Rules::note_updated(std::size_t i) {
 }
 
 void Rules::note_attractor() {
-  if (attractor_cell_ != reported_cell_ || attractor_progress() != reported_progress_) {
+  // Progress is reported in steps of kProgressStep thousandths (and at 0 and 1000), not every
+  // tick: a room where players stand still then broadcasts a few States per hold instead of
+  // one per tick. Clients show the bar in those steps (10% by default).
+  const uint32_t progress = attractor_progress();
+  const uint32_t step =
+      progress > reported_progress_ ? progress - reported_progress_ : reported_progress_ - progress;
+  if (attractor_cell_ != reported_cell_ || step >= kProgressStep ||
+      (progress != reported_progress_ && (progress == 0 || progress == 1000))) {
     changes_.attractor = true;
   }
 }
@@ -248,10 +255,13 @@ void Rules::clear_changes() {
   changes_.updated.clear();
   changes_.gone.clear();
   changes_.board = false;
+  if (changes_.attractor) {
+    // Only what was reported is the baseline for the next step.
+    reported_cell_ = attractor_cell_;
+    reported_progress_ = attractor_progress();
+  }
   changes_.attractor = false;
   changes_.scored.clear();
-  reported_cell_ = attractor_cell_;
-  reported_progress_ = attractor_progress();
 }
 
 }  // namespace rookery::games::spelltraction

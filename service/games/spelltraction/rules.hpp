@@ -59,6 +59,9 @@ struct Changes {
 /// The game state and its rules (docs: service/games/README.md).
 class Rules {
  public:
+  /// Attractor progress is reported when it moved by at least this many thousandths.
+  static constexpr uint32_t kProgressStep = 100;
+
   /// Tunables; the board geometry is fixed by the wire protocol and is not among them.
   struct Options {
     uint32_t hold_ms = 2000;          // attractor hold time that scores its cell; at least 1
