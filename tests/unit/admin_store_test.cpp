@@ -21,38 +21,21 @@
 #include "store/admin_store.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
+#include "store_fixtures.hpp"
 
 namespace rookery::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-class QuietLogs : public testing::Environment {
+// A temporary folder per test, named after this suite.
+class TempDir : public testing_support::TempDir {
  public:
-  void SetUp() override { log::configure(log::Level::warn, log::Format::text); }
+  TempDir() : testing_support::TempDir("rookery-admin-test") {}
 };
-testing::Environment* const kQuietLogs = testing::AddGlobalTestEnvironment(new QuietLogs);
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() /
-           ("rookery-admin-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string db() const { return (dir_ / "data" / "rookery.db").string(); }
-
- private:
-  fs::path dir_;
-};
+testing::Environment* const kQuietLogs =
+    testing::AddGlobalTestEnvironment(new testing_support::QuietLogs);
 
 StoreOptions options_for(const TempDir& tmp) {
   StoreOptions o;

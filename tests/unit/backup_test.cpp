@@ -14,39 +14,21 @@
 #include "base/log.hpp"
 #include "store/backup.hpp"
 #include "store/migrations.hpp"
+#include "store_fixtures.hpp"
 
 namespace rookery::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-// migrate() logs each migration; keep the output to warnings and errors.
-class QuietLogs : public testing::Environment {
+// A temporary folder per test, named after this suite.
+class TempDir : public testing_support::TempDir {
  public:
-  void SetUp() override { log::configure(log::Level::warn, log::Format::text); }
+  TempDir() : testing_support::TempDir("rookery-backup-test") {}
 };
-testing::Environment* const kQuietLogs = testing::AddGlobalTestEnvironment(new QuietLogs);
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() /
-           ("rookery-backup-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
- private:
-  fs::path dir_;
-};
+testing::Environment* const kQuietLogs =
+    testing::AddGlobalTestEnvironment(new testing_support::QuietLogs);
 
 // A raw connection, as the server's store thread holds one: WAL mode, full sync.
 class Db {

@@ -22,41 +22,21 @@
 #include "store/migrations.hpp"
 #include "store/password.hpp"
 #include "store/sqlite_store.hpp"
+#include "store_fixtures.hpp"
 
 namespace rookery::store {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Every test opens a store; keep the output to warnings and errors.
-class QuietLogs : public testing::Environment {
+// A temporary folder per test, named after this suite.
+class TempDir : public testing_support::TempDir {
  public:
-  void SetUp() override { log::configure(log::Level::warn, log::Format::text); }
+  TempDir() : testing_support::TempDir("rookery-store-test") {}
 };
-testing::Environment* const kQuietLogs = testing::AddGlobalTestEnvironment(new QuietLogs);
 
-// A fresh folder per test; the database goes one level deeper to exercise folder creation.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    dir_ = fs::temp_directory_path() /
-           ("rookery-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(dir_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& dir() const { return dir_; }
-  std::string db() const { return (dir_ / "data" / "rookery.db").string(); }
-
- private:
-  fs::path dir_;
-};
+testing::Environment* const kQuietLogs =
+    testing::AddGlobalTestEnvironment(new testing_support::QuietLogs);
 
 // Waits for a callback's value; a store bug must fail the run, not hang it.
 template <class T>
