@@ -464,6 +464,41 @@ struct SqliteStore::Impl {
     return dummy;
   }
 
+  // Hashes `secret` on the KDF pool (the writer never waits for Argon2id), then calls
+  // next(ok, hash), or next(failed, "") if hashing threw.
+  void hash_on_kdf(std::string secret, std::function<void(Status, std::string)> next) {
+    kdf.post([secret = std::move(secret), next = std::move(next)] {
+      std::string hash;
+      try {
+        hash = password::hash(secret);
+      } catch (const std::exception& e) {
+        log::error("store: password hashing failed", {{"error", e.what()}});
+        next(Status::failed, {});
+        return;
+      }
+      next(Status::ok, std::move(hash));
+    });
+  }
+
+  // Verifies `secret` on the KDF pool against `hash`, or against the dummy hash when no account
+  // was found (an unknown name must cost one verify too: timing must not reveal which names
+  // exist). next(ok) on a match, next(bad_credentials) otherwise, next(failed) if it threw.
+  void verify_on_kdf(bool found, std::string hash, std::string secret,
+                     std::function<void(Status)> next) {
+    kdf.post(
+        [this, found, hash = std::move(hash), secret = std::move(secret), next = std::move(next)] {
+          bool match = false;
+          try {
+            match = password::verify(found ? hash : dummy_hash(), secret) && found;
+          } catch (const std::exception& e) {
+            log::error("store: password verify failed", {{"error", e.what()}});
+            next(Status::failed);
+            return;
+          }
+          next(match ? Status::ok : Status::bad_credentials);
+        });
+  }
+
   void writer_loop();
   void run_batch(std::vector<std::unique_ptr<Request>>& batch);
   Status run_one(Request& request, int64_t now_ms);
@@ -668,35 +703,33 @@ void SqliteStore::register_password(std::string username, std::string secret,
     return;
   }
   Impl* impl = impl_.get();
-  // Hash on the KDF pool first: the writer never waits for Argon2id.
-  impl->kdf.post([impl, username = std::move(username), secret = std::move(secret),
-                  display_name = std::move(display_name), finish = std::move(finish)]() mutable {
-    std::string hash;
-    try {
-      hash = password::hash(secret);
-    } catch (const std::exception& e) {
-      log::error("store: password hashing failed", {{"error", e.what()}});
-      finish(Status::failed, Player{});
-      return;
-    }
-    impl->enqueue<Player>(
-        [username = std::move(username), hash = std::move(hash),
-         display_name = std::move(display_name)](Statements& sql, int64_t now_ms, Player& out) {
-          try {
-            sqlite::Cursor row = sql.insert_account.query(username, hash, display_name, now_ms);
-            out.id = returned_id(row);
-          } catch (const sqlite::Error& e) {
-            // The only UNIQUE column this insert sets is username (NOCASE).
-            if (e.code() == SQLITE_CONSTRAINT_UNIQUE) return Status::username_taken;
-            throw;
-          }
-          out.username = username;
-          out.display_name = display_name;
-          out.created = true;
-          return Status::ok;
-        },
-        std::move(finish));
-  });
+  // Hash on the KDF pool first, then insert on the writer.
+  impl->hash_on_kdf(
+      std::move(secret),
+      [impl, username = std::move(username), display_name = std::move(display_name),
+       finish = std::move(finish)](Status st, std::string hash) mutable {
+        if (st != Status::ok) {
+          finish(st, Player{});
+          return;
+        }
+        impl->enqueue<Player>(
+            [username = std::move(username), hash = std::move(hash),
+             display_name = std::move(display_name)](Statements& sql, int64_t now_ms, Player& out) {
+              try {
+                sqlite::Cursor row = sql.insert_account.query(username, hash, display_name, now_ms);
+                out.id = returned_id(row);
+              } catch (const sqlite::Error& e) {
+                // The only UNIQUE column this insert sets is username (NOCASE).
+                if (e.code() == SQLITE_CONSTRAINT_UNIQUE) return Status::username_taken;
+                throw;
+              }
+              out.username = username;
+              out.display_name = display_name;
+              out.created = true;
+              return Status::ok;
+            },
+            std::move(finish));
+      });
 }
 
 namespace {
@@ -735,33 +768,25 @@ void SqliteStore::login_password(std::string username, std::string secret, Playe
           finish(status, Player{});
           return;
         }
-        impl->kdf.post([impl, secret = std::move(secret), account = std::move(account),
-                        finish = std::move(finish)]() mutable {
-          bool match = false;
-          try {
-            // An unknown user still costs one verify: timing must not reveal which names exist.
-            const std::string& hash = account.found ? account.hash : impl->dummy_hash();
-            match = password::verify(hash, secret) && account.found;
-          } catch (const std::exception& e) {
-            log::error("store: password verify failed", {{"error", e.what()}});
-            finish(Status::failed, Player{});
-            return;
-          }
-          if (!match) {
-            finish(Status::bad_credentials, Player{});
-            return;
-          }
-          impl->enqueue<Player>(
-              [id = account.player.id](Statements& sql, int64_t now_ms, Player& out) {
-                {
-                  sqlite::Cursor row = sql.player_by_id.query(id);
-                  if (!row.next()) return Status::bad_credentials;  // deleted meanwhile
-                  read_player(row, out);
-                }
-                return admit(sql, now_ms, out);
-              },
-              std::move(finish));
-        });
+        const PlayerId id = account.player.id;
+        impl->verify_on_kdf(account.found, std::move(account.hash), std::move(secret),
+                            [impl, id, finish = std::move(finish)](Status verified) mutable {
+                              if (verified != Status::ok) {
+                                finish(verified, Player{});
+                                return;
+                              }
+                              impl->enqueue<Player>(
+                                  [id](Statements& sql, int64_t now_ms, Player& out) {
+                                    {
+                                      sqlite::Cursor row = sql.player_by_id.query(id);
+                                      if (!row.next())
+                                        return Status::bad_credentials;  // deleted meanwhile
+                                      read_player(row, out);
+                                    }
+                                    return admit(sql, now_ms, out);
+                                  },
+                                  std::move(finish));
+                            });
       });
 }
 
@@ -873,31 +898,28 @@ void SqliteStore::create_admin(std::string username, std::string secret, std::st
   }
   Impl* impl = impl_.get();
   // As register_password: hash on the KDF pool, then insert on the writer.
-  impl->kdf.post([impl, username = std::move(username), secret = std::move(secret),
-                  role = std::move(role), finish = std::move(finish)]() mutable {
-    std::string hash;
-    try {
-      hash = password::hash(secret);
-    } catch (const std::exception& e) {
-      log::error("store: password hashing failed", {{"error", e.what()}});
-      finish(Status::failed);
-      return;
-    }
-    impl->enqueue<std::monostate>(
-        [username = std::move(username), hash = std::move(hash), role = std::move(role)](
-            Statements& sql, int64_t now_ms, std::monostate&) {
-          try {
-            sqlite::Cursor row = sql.insert_admin.query(username, hash, role, now_ms);
-            returned_id(row);
-          } catch (const sqlite::Error& e) {
-            // The only UNIQUE column of admin_users is username (NOCASE).
-            if (e.code() == SQLITE_CONSTRAINT_UNIQUE) return Status::username_taken;
-            throw;
-          }
-          return Status::ok;
-        },
-        [finish = std::move(finish)](Status status, std::monostate) { finish(status); });
-  });
+  impl->hash_on_kdf(
+      std::move(secret), [impl, username = std::move(username), role = std::move(role),
+                          finish = std::move(finish)](Status st, std::string hash) mutable {
+        if (st != Status::ok) {
+          finish(st);
+          return;
+        }
+        impl->enqueue<std::monostate>(
+            [username = std::move(username), hash = std::move(hash), role = std::move(role)](
+                Statements& sql, int64_t now_ms, std::monostate&) {
+              try {
+                sqlite::Cursor row = sql.insert_admin.query(username, hash, role, now_ms);
+                returned_id(row);
+              } catch (const sqlite::Error& e) {
+                // The only UNIQUE column of admin_users is username (NOCASE).
+                if (e.code() == SQLITE_CONSTRAINT_UNIQUE) return Status::username_taken;
+                throw;
+              }
+              return Status::ok;
+            },
+            [finish = std::move(finish)](Status status, std::monostate) { finish(status); });
+      });
 }
 
 namespace {
@@ -936,30 +958,23 @@ void SqliteStore::verify_admin(std::string username, std::string secret, AdminCa
           finish(status, AdminUser{});
           return;
         }
-        impl->kdf.post([impl, secret = std::move(secret), account = std::move(account),
-                        finish = std::move(finish)]() mutable {
-          bool match = false;
-          try {
-            const std::string& hash = account.found ? account.hash : impl->dummy_hash();
-            match = password::verify(hash, secret) && account.found;
-          } catch (const std::exception& e) {
-            log::error("store: password verify failed", {{"error", e.what()}});
-            finish(Status::failed, AdminUser{});
-            return;
-          }
-          if (!match) {
-            finish(Status::bad_credentials, AdminUser{});
-            return;
-          }
-          impl->enqueue<AdminUser>(
-              [id = account.id](Statements& sql, int64_t now_ms, AdminUser& out) {
-                sqlite::Cursor row = sql.touch_admin_login.query(id, now_ms);
-                if (!row.next()) return Status::bad_credentials;  // deleted meanwhile
-                out = read_admin(row);
-                return Status::ok;
-              },
-              std::move(finish));
-        });
+        const int64_t id = account.id;
+        impl->verify_on_kdf(account.found, std::move(account.hash), std::move(secret),
+                            [impl, id, finish = std::move(finish)](Status verified) mutable {
+                              if (verified != Status::ok) {
+                                finish(verified, AdminUser{});
+                                return;
+                              }
+                              impl->enqueue<AdminUser>(
+                                  [id](Statements& sql, int64_t now_ms, AdminUser& out) {
+                                    sqlite::Cursor row = sql.touch_admin_login.query(id, now_ms);
+                                    if (!row.next())
+                                      return Status::bad_credentials;  // deleted meanwhile
+                                    out = read_admin(row);
+                                    return Status::ok;
+                                  },
+                                  std::move(finish));
+                            });
       });
 }
 
