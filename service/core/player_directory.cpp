@@ -102,6 +102,14 @@ std::optional<SessionAddress> PlayerDirectory::find(PlayerId player) const {
   return it->second.address;
 }
 
+std::optional<OnlinePlayer> PlayerDirectory::get(PlayerId player) const {
+  std::lock_guard lock(mu_);
+  auto it = players_.find(player);
+  if (it == players_.end()) return std::nullopt;
+  const Entry& e = it->second;
+  return OnlinePlayer{player, e.display_name, e.address, e.room_id};
+}
+
 std::vector<OnlinePlayer> PlayerDirectory::list() const {
   std::lock_guard lock(mu_);
   std::vector<OnlinePlayer> out;

@@ -60,6 +60,8 @@ class PlayerDirectory {
   size_t expire(int64_t now_ms, int64_t grace_ms);
   /// The player's current address, if connected.
   std::optional<SessionAddress> find(PlayerId player) const;
+  /// One known player's entry (connected or within the grace window).
+  std::optional<OnlinePlayer> get(PlayerId player) const;
   /// Every known player (connected or within the grace window).
   std::vector<OnlinePlayer> list() const;
   /// Players with a connected session.

@@ -89,6 +89,7 @@ std::shared_ptr<rooms::Room> Server::create_room(const rooms::GameType& type,
   const RoomId id = next_room_id_.fetch_add(1, std::memory_order_relaxed);
   const ShardIndex shard = next_room_shard_.fetch_add(1, std::memory_order_relaxed) %
                            static_cast<uint32_t>(shards_.size());
+  const std::string room_name = name.empty() ? type.name + "-" + std::to_string(id) : name;
   rooms::RoomSettings settings;
   settings.max_players =
       max_players == 0 ? type.default_max_players : std::min(max_players, type.max_players_limit);
@@ -97,13 +98,12 @@ std::shared_ptr<rooms::Room> Server::create_room(const rooms::GameType& type,
   settings.empty_room_timeout = Millis(config_.rooms.empty_room_timeout_ms);
   settings.reconnect_grace = Millis(config_.rooms.reconnect_grace_ms);
   settings.tick_stats = &shards_[shard]->tick_stats(type.name);
-  auto room = std::make_shared<rooms::Room>(
-      id, type.name, name.empty() ? type.name + "-" + std::to_string(id) : name, type.make(id),
-      settings, shards_[shard]->io(), shard, *this);
+  auto room = std::make_shared<rooms::Room>(id, type.name, room_name, type.make(id), settings,
+                                            shards_[shard]->io(), shard, *this);
   rooms::RoomListing listing;
   listing.id = id;
   listing.type = type.name;
-  listing.name = name.empty() ? type.name + "-" + std::to_string(id) : name;
+  listing.name = room_name;
   listing.max_players = settings.max_players;
   listing.tick_hz = settings.tick_hz;
   listing.shard = shard;
@@ -174,7 +174,8 @@ void Server::update_seat(ShardIndex shard, SessionId session, rooms::SeatUpdate 
 void Server::record_matches(std::vector<store::MatchResult> results) {
   store_.record_matches(std::move(results), [this](store::Status st) {
     if (st != store::Status::ok) {
-      store_failures_.fetch_add(1, std::memory_order_relaxed);
+      // The store counts its own failures (StoreMetrics::errors); count only what it refused.
+      if (st != store::Status::failed) store_failures_.fetch_add(1, std::memory_order_relaxed);
       log::error("match results not saved", {{"status", std::to_string(static_cast<int>(st))}});
     }
   });

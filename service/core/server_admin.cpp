@@ -165,9 +165,9 @@ bool Server::broadcast_to_room(RoomId id, const std::string& text) {
 bool Server::kick_player(PlayerId player, const std::string& reason) {
   const auto address = players_.find(player);
   // Release the seat for good (not held for a reconnect): a kicked player starts over.
-  for (const auto& p : players_.list()) {
-    if (p.player != player || p.room == 0) continue;
-    if (auto room = rooms_.find(p.room)) {
+  const auto entry = players_.get(player);
+  if (entry && entry->room != 0) {
+    if (auto room = rooms_.find(entry->room)) {
       asio::post(shards_[room->shard()]->io(),
                  [room, player] { room->leave(player, 0, 0, 0, "kicked"); });
     }

@@ -145,13 +145,7 @@ void Session::close(CloseReason reason, int code, const std::string& message, ui
   }
   closed_ = true;
   close_started_ms_ = steady_ms();
-  log::info("connection closed", {{"session", std::to_string(id_)},
-                                  {"peer", transport_->peer()},
-                                  {"transport", transport_->kind()},
-                                  {"player", std::to_string(player_)},
-                                  {"reason", net::to_string(reason)},
-                                  {"detail", message}});
-  release_directory_state(reason);
+  release_directory_state(reason, message);
   transport_->close(graceful);
   if (!graceful || transport_->pending_bytes() == 0) shard_.remove(id_);
 }
@@ -166,17 +160,17 @@ void Session::on_transport_closed(CloseReason reason, std::string_view detail) {
     transport_->queue(proto::make_error_frame(0, proto::BAD_FRAME, std::string(detail), true));
   }
   closed_ = true;
+  release_directory_state(reason, detail);
+  shard_.remove(id_);
+}
+
+void Session::release_directory_state(CloseReason reason, std::string_view detail) {
   log::info("connection closed", {{"session", std::to_string(id_)},
                                   {"peer", transport_->peer()},
                                   {"transport", transport_->kind()},
                                   {"player", std::to_string(player_)},
                                   {"reason", net::to_string(reason)},
                                   {"detail", std::string(detail)}});
-  release_directory_state(reason);
-  shard_.remove(id_);
-}
-
-void Session::release_directory_state(CloseReason reason) {
   auto& stats = shard_.stats();
   ++stats.closed[static_cast<size_t>(reason)];
   --stats.open[transport_index_];

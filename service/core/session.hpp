@@ -79,7 +79,8 @@ class Session final : public net::TransportOwner {
   void on_leaderboard(uint32_t rid, const proto::GetLeaderboard& m);
   bool can_join(uint32_t rid);
   void request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room);
-  void release_directory_state(net::CloseReason reason);
+  // Logs the close and undoes what the session holds: counters, directory entry, room seat.
+  void release_directory_state(net::CloseReason reason, std::string_view detail);
 
   Shard& shard_;
   SessionId id_;

@@ -96,12 +96,13 @@ void Shard::mark_dirty(Session& session) {
 
 void Shard::flush_dirty() {
   flush_posted_ = false;
-  auto batch = std::move(dirty_);
-  dirty_.clear();
-  for (auto& s : batch) {
+  // Swap with a kept buffer: both lists keep their capacity, so a turn allocates nothing.
+  flushing_.swap(dirty_);
+  for (auto& s : flushing_) {
     s->dirty = false;
     s->flush();
   }
+  flushing_.clear();
 }
 
 void Shard::remove(SessionId id) {

@@ -104,6 +104,7 @@ class Shard {
   boost::asio::steady_timer sweep_timer_;
   std::unordered_map<SessionId, std::shared_ptr<Session>> sessions_;
   std::vector<std::shared_ptr<Session>> dirty_;
+  std::vector<std::shared_ptr<Session>> flushing_;   // dirty_ of the turn being flushed
   std::vector<std::shared_ptr<Session>> graveyard_;  // closed this turn; freed after it
   bool flush_posted_ = false;
   ShardStats stats_;

@@ -31,7 +31,7 @@ struct ServerSnapshot {
   uint32_t max_connections = 0;
   int64_t players_online = 0;  // with a connected session
   size_t store_queue_depth = 0;
-  uint64_t store_errors = 0;
+  uint64_t store_errors = 0;  // results the store refused (its own failures: StoreMetrics)
   bool draining = false;
   int64_t started_unix_ms = 0;
   size_t shards = 0;

@@ -576,11 +576,8 @@ Reply AdminApi::player_detail(Ctx& ctx, int64_t id) {
   json::object o = player_json(d.player, d.stats);
   const auto addr = server_.players().find(id);
   o["online"] = addr.has_value();
-  RoomId room = 0;
-  for (const auto& op : server_.players().list()) {
-    if (op.player == id) room = op.room;
-  }
-  o["room_id"] = room;
+  const auto entry = server_.players().get(id);
+  o["room_id"] = entry ? entry->room : 0;
   json::array matches;
   for (const auto& m : d.recent_matches) {
     matches.push_back(json::object{{"room_type", m.room_type},

@@ -134,7 +134,7 @@ void TcpTransport::write_now() {
     }
   }
   if (queue_.empty()) {
-    std::vector<std::shared_ptr<const std::string>>().swap(queue_);  // idle: hold no memory
+    release_queue_memory(queue_);
     if (closing_) {
       finish_close();
       // A graceful close has sent its last frames: the owner may forget the connection now

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rookery::net {
 
@@ -26,6 +27,18 @@ inline constexpr int kCloseReasonCount = 9;
 
 /// Stable lower-case name of a reason, for logs and metric labels.
 const char* to_string(CloseReason reason);
+
+/// Empties a drained outbound queue. A small buffer is kept, since a member gets a buffer every
+/// tick and reallocating it each time would cost a malloc per member per tick; a queue that
+/// grew under a burst gives its memory back.
+inline void release_queue_memory(std::vector<std::shared_ptr<const std::string>>& queue) {
+  constexpr size_t kKeep = 4;
+  if (queue.capacity() > kKeep) {
+    std::vector<std::shared_ptr<const std::string>>().swap(queue);
+  } else {
+    queue.clear();
+  }
+}
 
 /// The socket's peer as "ip:port" (IPv4-mapped IPv6 shown as IPv4), or "?" if unknown.
 std::string peer_string(const boost::asio::ip::tcp::socket& socket);

@@ -155,7 +155,7 @@ void WsTransport::write_next() {
     front_offset_ = 0;
   }
   if (queue_.empty()) {
-    std::vector<std::shared_ptr<const std::string>>().swap(queue_);
+    release_queue_memory(queue_);
     if (graceful_close_) finish_close();
     return;
   }

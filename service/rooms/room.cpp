@@ -114,16 +114,7 @@ void Room::on_tick() {
     return;
   }
   last_broadcast_ = started;
-  auto frames = std::make_shared<std::string>();
-  frames->reserve(pending_events_.size() + payload_.size() + 64);
-  frames->swap(pending_events_);
-  proto::append_frame(*frames, state_env_);
-
-  if (recipients_dirty_) rebuild_recipients();
-  std::shared_ptr<const std::string> shared = std::move(frames);
-  for (ShardIndex s = 0; s < recipients_.size(); ++s) {
-    if (recipients_[s] && !recipients_[s]->empty()) hub_.deliver(s, recipients_[s], shared);
-  }
+  broadcast_with_events(state_env_);
 
   finish_tick(started);
 }
@@ -288,6 +279,10 @@ void Room::leave(PlayerId player, SessionId session, ShardIndex shard, uint32_t 
   // No longer seated through this session (released meanwhile): still answer, so the client
   // is not left waiting and its session forgets the room.
   if (session == 0) return;
+  hub_.update_seat(shard, session, left_update(0, request_id, reason));
+}
+
+SeatUpdate Room::left_update(Seat seat, uint32_t request_id, const std::string& reason) const {
   proto::Envelope env;
   env.set_request_id(request_id);
   env.mutable_left()->set_room_id(id_);
@@ -295,8 +290,9 @@ void Room::leave(PlayerId player, SessionId session, ShardIndex shard, uint32_t 
   SeatUpdate u;
   u.kind = SeatUpdate::Kind::released;
   u.room_id = id_;
+  u.seat = seat;
   u.frames = proto::make_frame(env);
-  hub_.update_seat(shard, session, std::move(u));
+  return u;
 }
 
 void Room::release_seat(Seat seat, const std::string& reason, uint32_t request_id,
@@ -317,16 +313,7 @@ void Room::release_seat(Seat seat, const std::string& reason, uint32_t request_i
   hub_.seat_gone(m.player, id_);
 
   if (tell_session && m.session != 0) {
-    proto::Envelope env;
-    env.set_request_id(request_id);
-    env.mutable_left()->set_room_id(id_);
-    env.mutable_left()->set_reason(reason);
-    SeatUpdate u;
-    u.kind = SeatUpdate::Kind::released;
-    u.room_id = id_;
-    u.seat = seat;
-    u.frames = proto::make_frame(env);
-    hub_.update_seat(m.shard, m.session, std::move(u));
+    hub_.update_seat(m.shard, m.session, left_update(seat, request_id, reason));
   }
   proto::Envelope ev;
   auto* e = ev.mutable_event();
@@ -395,6 +382,18 @@ void Room::set_locked(bool locked) {
   if (state_ == State::locked && !locked) state_ = State::open;
 }
 
+void Room::broadcast_with_events(const proto::Envelope& last) {
+  // The queued events and `last` travel in one buffer: one write per member, encoded once.
+  auto frames = std::make_shared<std::string>();
+  frames->swap(pending_events_);
+  proto::append_frame(*frames, last);
+  if (recipients_dirty_) rebuild_recipients();
+  std::shared_ptr<const std::string> shared = std::move(frames);
+  for (ShardIndex s = 0; s < recipients_.size(); ++s) {
+    if (recipients_[s] && !recipients_[s]->empty()) hub_.deliver(s, recipients_[s], shared);
+  }
+}
+
 void Room::close(const std::string& reason) {
   if (state_ == State::closing || state_ == State::disposed) return;
   state_ = State::closing;
@@ -402,14 +401,7 @@ void Room::close(const std::string& reason) {
   auto* e = ev.mutable_event();
   e->set_room_id(id_);
   e->mutable_room_closing()->set_reason(reason);
-  auto frames = std::make_shared<std::string>();
-  frames->swap(pending_events_);
-  proto::append_frame(*frames, ev);
-  if (recipients_dirty_) rebuild_recipients();
-  std::shared_ptr<const std::string> shared = std::move(frames);
-  for (ShardIndex s = 0; s < recipients_.size(); ++s) {
-    if (recipients_[s] && !recipients_[s]->empty()) hub_.deliver(s, recipients_[s], shared);
-  }
+  broadcast_with_events(ev);
   const std::string left_reason = reason == "shutdown" ? "shutdown" : "room_closed";
   for (Seat seat = 0; seat < members_.size(); ++seat) {
     if (members_[seat].player != 0) release_seat(seat, left_reason, 0, true);

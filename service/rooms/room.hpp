@@ -138,6 +138,10 @@ class Room : public std::enable_shared_from_this<Room> {
   void grant(Seat seat, uint32_t request_id);
   void refuse(const JoinRequest& request, int error_code, const std::string& message);
   void queue_event(proto::Envelope& env);
+  // Sends the queued events followed by `last` to every connected member.
+  void broadcast_with_events(const proto::Envelope& last);
+  // A "released" seat update carrying Left{reason} for the session.
+  SeatUpdate left_update(Seat seat, uint32_t request_id, const std::string& reason) const;
   void fill_member(Seat seat, proto::Member* out) const;
   int find_seat(PlayerId player) const;
   void rebuild_recipients();
