@@ -26,47 +26,17 @@ done
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 
-# The first Debian archive URI apt uses for `suite` (deb822 .sources or one-line .list files).
-apt_uri() {
-  local suite=$1 default=$2 uri
-  uri=$(
-    {
-      cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$suite" '
-        /^URIs:/ {u = $2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == s) print u}'
-      cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        awk -v s="$suite" '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i == s) {print $(i - 1); break}}'
-    } | grep -m1 -E '^https?://' || true
-  )
-  echo "${uri:-$default}"
-}
+# shellcheck source=ops/dev/debian-root.sh
+source "$root/ops/dev/debian-root.sh"
+# shellcheck source=ops/dev/files.sh
+source "$root/ops/dev/files.sh"
 
 make_base_images() {
-  local mirror security rootfs
-  mirror=$(apt_uri bookworm http://deb.debian.org/debian)
-  security=$(apt_uri bookworm-security http://deb.debian.org/debian-security)
+  local rootfs
   rootfs=$(mktemp -d /var/tmp/rookery-bookworm.XXXXXX)
   trap 'rm -rf "$rootfs"' RETURN
-  log "making $BASE with debootstrap from $mirror"
-  debootstrap --variant=minbase --components=main bookworm "$rootfs" "$mirror" >/dev/null
-  cat >"$rootfs/etc/apt/sources.list.d/debian.sources" <<SOURCES
-Types: deb
-URIs: $mirror
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb
-URIs: $security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-  rm -f "$rootfs/etc/apt/sources.list"
-  # A mirror frozen at a date (a snapshot) has Release files past their Valid-Until: carry the
-  # host's apt settings for that into the image.
-  grep -l -E 'Check-Valid-Until|Check-Date' /etc/apt/apt.conf.d/* 2>/dev/null |
-    while read -r conf; do cp "$conf" "$rootfs/etc/apt/apt.conf.d/"; done
-  rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+  log "making $BASE with debootstrap"
+  rookery_make_debian_root "$rootfs"
   tar --numeric-owner -C "$rootfs" -c . |
     podman import --change 'CMD ["bash"]' - "$BASE" >/dev/null
   # Slim: no documentation, manual pages or locales, now or from later installs.
@@ -94,13 +64,11 @@ if ! podman image exists "$BASE" || ! podman image exists "$SLIM"; then
   fi
 fi
 
-# Build context: the files git knows (tracked and new, not ignored), so build/, node_modules/
-# and local databases never enter the image.
+# Build context: the project's own files (ops/dev/files.sh, the same with or without .git), so
+# build/, node_modules/ and local databases never enter the image.
 context=$(mktemp -d /var/tmp/rookery-context.XXXXXX)
 trap 'rm -rf "$context"' EXIT
-(cd "$root" && git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
-  tar --null -T - -c) | tar -C "$context" -x
+(cd "$root" && rookery_files "$root" | tar -T - -c) | tar -C "$context" -x
 
 tag_args=()
 for t in "${tags[@]}"; do tag_args+=(--tag "$t"); done

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Rookery needs to build and test, skipping those present.
-# Sourced by run.sh and test.sh; safe to run on its own.
+# Sourced by run.sh and test.sh; safe to run on its own. Everything comes from Debian 12's own
+# archive (Node.js included: its nodejs 18 and npm 9 build and test every JavaScript part);
+# npm packages come from the npm registry, pinned by each package-lock.json.
 set -euo pipefail
 
 ROOKERY_BUILD_PACKAGES=(
@@ -34,12 +36,32 @@ rookery_install_packages() {
     "${missing[@]}"
 }
 
-# Node.js and npm build the admin console and the web client; Debian's nodejs is enough.
+# Node.js and npm build the admin console and the web client: Debian 12's nodejs (18) is
+# enough; a newer one already on the PATH is used as it is.
+ROOKERY_NODE_MIN=18
 rookery_install_node() {
-  if command -v node >/dev/null && command -v npm >/dev/null; then
-    return 0
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    rookery_install_packages nodejs npm
   fi
-  rookery_install_packages nodejs npm
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if ((major < ROOKERY_NODE_MIN)); then
+    echo "Node.js $ROOKERY_NODE_MIN or newer is needed; $(command -v node) is $(node --version)" >&2
+    return 1
+  fi
+}
+
+# rookery_step WHAT COMMAND...: runs COMMAND; if it fails, says which step failed and with what
+# status, and exits with that status (so no failure passes silently).
+rookery_step() {
+  local what=$1 status=0
+  shift
+  echo "== $what"
+  "$@" || status=$?
+  if ((status != 0)); then
+    echo "FAILED: $what (exit status $status; the output above says why)" >&2
+    exit "$status"
+  fi
 }
 
 # Configures (once) and builds the tree into build/ with ccache, so repeated runs are quick.
@@ -54,5 +76,7 @@ rookery_build() {
 }
 
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
-  rookery_install_packages "${ROOKERY_BUILD_PACKAGES[@]}" "${ROOKERY_TEST_PACKAGES[@]}"
+  rookery_step "installing the build and test packages" \
+    rookery_install_packages "${ROOKERY_BUILD_PACKAGES[@]}" "${ROOKERY_TEST_PACKAGES[@]}"
+  rookery_step "installing Node.js and npm" rookery_install_node
 fi

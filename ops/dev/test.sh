@@ -14,9 +14,11 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=ops/dev/deps.sh
 source "$root/ops/dev/deps.sh"
-set -e
-rookery_install_packages "${ROOKERY_BUILD_PACKAGES[@]}" "${ROOKERY_TEST_PACKAGES[@]}"
-rookery_install_node
+# shellcheck source=ops/dev/files.sh
+source "$root/ops/dev/files.sh"
+rookery_step "installing the build and test packages" \
+  rookery_install_packages "${ROOKERY_BUILD_PACKAGES[@]}" "${ROOKERY_TEST_PACKAGES[@]}"
+rookery_step "installing Node.js and npm" rookery_install_node
 set +e
 
 suites=("$@")
@@ -84,7 +86,7 @@ js_unit_suite() {
   local dir log pass=0 fail=0 status=0 p f
   log=$(mktemp)
   for dir in service/clients/js service/clients/web; do
-    (cd "$root/$dir" && npm ci --no-audit --no-fund --silent && npm test) 2>&1 | tee "$log" ||
+    (cd "$root/$dir" && npm ci --no-audit --no-fund --loglevel=error && npm test) 2>&1 | tee "$log" ||
       status=1
     p=$(sed -nE 's/^# pass ([0-9]+)/\1/p' "$log" | tail -1)
     f=$(sed -nE 's/^# fail ([0-9]+)/\1/p' "$log" | tail -1)
@@ -96,10 +98,18 @@ js_unit_suite() {
   return "$status"
 }
 
+# clang-format over every C++ file of ours, found the same way with or without .git.
 format_suite() {
   cd "$root" || return 1
   local files
-  mapfile -t files < <(git ls-files 'service/*.cpp' 'service/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
+  mapfile -t files < <(rookery_files "$root" 'service/*.cpp' 'service/*.hpp' 'tests/*.cpp' \
+    'tests/*.hpp')
+  if ((${#files[@]} == 0)); then
+    echo "format: no C++ files found under service/ and tests/"
+    echo "0 passed, 1 failed"
+    return 1
+  fi
+  echo "clang-format: checking ${#files[@]} files"
   clang-format --dry-run --Werror "${files[@]}" && echo "${#files[@]} passed, 0 failed"
 }
 
@@ -114,11 +124,11 @@ for suite in "${suites[@]}"; do
     format) run_suite format format_suite ;;
     ctest) run_suite ctest ctest_suite ;;
     jsunit) run_suite jsunit js_unit_suite ;;
-    admin) run_suite admin "$root/tests/admin/run.sh" ;;
-    prometheus) run_suite prometheus "$root/tests/admin/prometheus/prometheus.sh" ;;
-    web) [[ -x "$root/tests/e2e/run.sh" ]] && run_suite web "$root/tests/e2e/run.sh" ;;
-    infra) [[ -x "$root/tests/infra/run.sh" ]] && run_suite infra "$root/tests/infra/run.sh" ;;
-    smoke) [[ -x "$root/tests/bench/smoke_test.sh" ]] && run_suite smoke "$root/tests/bench/smoke_test.sh" ;;
+    admin) run_suite admin bash "$root/tests/admin/run.sh" ;;
+    prometheus) run_suite prometheus bash "$root/tests/admin/prometheus/prometheus.sh" ;;
+    web) run_suite web bash "$root/tests/e2e/run.sh" ;;
+    infra) run_suite infra bash "$root/tests/infra/run.sh" ;;
+    smoke) run_suite smoke bash "$root/tests/bench/smoke_test.sh" ;;
     *) echo "unknown suite $suite" >&2; total_failed=$((total_failed + 1)) ;;
   esac
 done

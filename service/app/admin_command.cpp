@@ -1,5 +1,6 @@
 #include "app/admin_command.hpp"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <termios.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <utility>
 
 #include "base/log.hpp"
+#include "base/random.hpp"
 #include "store/sqlite_store.hpp"
 
 namespace rookery::app {
@@ -341,69 +343,137 @@ int run_admin_command(const config::Config& cfg, const std::vector<std::string>&
   return bad_input("unknown admin command '" + command + "'", true);
 }
 
-void ensure_first_admin(store::AdminStore& store, const char* user_env, const char* pass_env) {
-  const std::string user = user_env != nullptr ? user_env : "";
-  const std::string pass = pass_env != nullptr ? pass_env : "";
-  const auto [status, admins] =
-      wait_value<int64_t>([&](auto done) { store.count_admins(std::move(done)); });
-  if (status != Status::ok) {
-    log::error("cannot count admin users; ROOKERY_ADMIN_USER not applied");
-    return;
+namespace {
+
+// The first line of a password file, or "" if it cannot be read.
+std::string read_password_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "re");
+  if (f == nullptr) return "";
+  char buf[AdminStore::kPasswordMax + 2] = {};
+  const bool got = std::fgets(buf, sizeof buf, f) != nullptr;
+  std::fclose(f);
+  if (!got) return "";
+  std::string line(buf);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  return line;
+}
+
+// Writes a new random password to `path`, readable by the owner only; "" if it cannot.
+std::string write_new_password_file(const std::string& path) {
+  const std::string password = random_hex_token().substr(0, 24);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return "";
+  const std::string line = password + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) {
+    ::unlink(path.c_str());
+    return "";
   }
-  if (admins > 0) {
-    if (!user.empty() || !pass.empty()) {
-      log::info("admin users exist; ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD are ignored",
-                {{"admin_users", std::to_string(admins)}});
-    }
-    return;
-  }
-  if (user.empty() && pass.empty()) {
-    log::warn(
-        "no admin users: nobody can log in to the admin console; create one with 'rookery admin "
-        "add-user NAME --role admin' or set ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD");
-    return;
-  }
-  if (user.empty() || pass.empty()) {
-    log::error(
-        "set both ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD to create the first admin "
-        "user; none was created",
-        {{"missing", user.empty() ? "ROOKERY_ADMIN_USER" : "ROOKERY_ADMIN_PASSWORD"}});
-    return;
-  }
-  if (!store::valid_admin_username(user)) {
-    log::error(
-        "ROOKERY_ADMIN_USER is not a valid username (3 to 32 of A-Z a-z 0-9 _ . -); no "
-        "admin user was created",
-        {{"username", user}});
-    return;
-  }
-  if (pass.size() < AdminStore::kPasswordMin || pass.size() > AdminStore::kPasswordMax) {
-    log::error("ROOKERY_ADMIN_PASSWORD must be 8 to 256 bytes long; no admin user was created",
-               {{"username", user}});
-    return;
-  }
+  return password;
+}
+
+// Creates admin `user` with `pass` and audits it as done by `actor`; true if it exists now.
+bool create_first_admin(store::AdminStore& store, const std::string& user, const std::string& pass,
+                        const std::string& actor, const std::string& source) {
   const Status created =
       wait_status([&](auto done) { store.create_admin(user, pass, "admin", std::move(done)); });
   if (created == Status::ok) {
     store::AuditEntry entry;
-    entry.actor = "env";
+    entry.actor = actor;
     entry.action = "admin_user.create";
     entry.target = "admin:" + user;
-    entry.detail = "role admin; first admin user, from ROOKERY_ADMIN_USER";
+    entry.detail = "role admin; first admin user, " + source;
     entry.ok = true;
     if (wait_status([&](auto done) { store.append_audit(std::move(entry), std::move(done)); }) !=
         Status::ok) {
       log::warn("could not write the audit log entry for the first admin user");
     }
-    log::info("created the first admin user from ROOKERY_ADMIN_USER",
-              {{"username", user}, {"role", "admin"}});
-  } else if (created == Status::username_taken) {
+    log::info("created the first admin user", {{"username", user}, {"from", source}});
+    return true;
+  }
+  if (created == Status::username_taken) {
     // Another process (a second replica, the CLI) made it between the count and the insert.
     log::info("first admin user already exists", {{"username", user}});
-  } else {
-    log::error("could not create the first admin user from ROOKERY_ADMIN_USER",
-               {{"username", user}, {"status", created == Status::invalid ? "invalid" : "failed"}});
+    return true;
   }
+  log::error("could not create the first admin user",
+             {{"username", user},
+              {"from", source},
+              {"status", created == Status::invalid ? "invalid" : "failed"}});
+  return false;
+}
+
+constexpr const char* kNoAdminHint = "no admin user yet: rookery admin add-user NAME --role admin";
+
+}  // namespace
+
+std::string ensure_first_admin(store::AdminStore& store, const std::string& password_file,
+                               const char* user_env, const char* pass_env) {
+  const std::string user = user_env != nullptr ? user_env : "";
+  const std::string pass = pass_env != nullptr ? pass_env : "";
+  const auto [status, admins] =
+      wait_value<int64_t>([&](auto done) { store.count_admins(std::move(done)); });
+  if (status != Status::ok) {
+    log::error("cannot count admin users; no first admin user was made");
+    return "admin users could not be read: see the log";
+  }
+  const bool from_file = !password_file.empty() && ::access(password_file.c_str(), F_OK) == 0;
+  const std::string file_hint = "user admin, password in " + password_file;
+  if (admins > 0) {
+    if (!user.empty() || !pass.empty()) {
+      log::info("admin users exist; ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD are ignored",
+                {{"admin_users", std::to_string(admins)}});
+    }
+    return from_file ? file_hint : "log in with an admin user (rookery admin list-users)";
+  }
+  if (!user.empty() || !pass.empty()) {
+    if (user.empty() || pass.empty()) {
+      log::error(
+          "set both ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD to create the first admin "
+          "user; none was created",
+          {{"missing", user.empty() ? "ROOKERY_ADMIN_USER" : "ROOKERY_ADMIN_PASSWORD"}});
+      return kNoAdminHint;
+    }
+    if (!store::valid_admin_username(user)) {
+      log::error(
+          "ROOKERY_ADMIN_USER is not a valid username (3 to 32 of A-Z a-z 0-9 _ . -); no "
+          "admin user was created",
+          {{"username", user}});
+      return kNoAdminHint;
+    }
+    if (pass.size() < AdminStore::kPasswordMin || pass.size() > AdminStore::kPasswordMax) {
+      log::error("ROOKERY_ADMIN_PASSWORD must be 8 to 256 bytes long; no admin user was created",
+                 {{"username", user}});
+      return kNoAdminHint;
+    }
+    return create_first_admin(store, user, pass, "env", "from ROOKERY_ADMIN_USER")
+               ? "user " + user + ", password from ROOKERY_ADMIN_PASSWORD"
+               : kNoAdminHint;
+  }
+  if (password_file.empty()) {
+    log::warn(
+        "no admin users: nobody can log in to the admin console; create one with 'rookery admin "
+        "add-user NAME --role admin' or set ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD");
+    return kNoAdminHint;
+  }
+  // A first start with nothing configured: make `admin` with a random password kept beside the
+  // database (owner-only), so a newcomer can open the console at once. A file left from an
+  // earlier database is reused.
+  std::string generated = from_file ? read_password_file(password_file) : "";
+  if (generated.size() < AdminStore::kPasswordMin) {
+    if (from_file) ::unlink(password_file.c_str());
+    generated = write_new_password_file(password_file);
+  }
+  if (generated.empty()) {
+    log::error("cannot write the first admin password file; no admin user was created",
+               {{"file", password_file}});
+    return kNoAdminHint;
+  }
+  return create_first_admin(store, "admin", generated, "server", "password in " + password_file)
+             ? file_hint
+             : kNoAdminHint;
 }
 
 }  // namespace rookery::app

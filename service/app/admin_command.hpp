@@ -17,11 +17,14 @@ namespace rookery::app {
 /// status: 0 done, 1 not done (name taken, database error), 2 bad usage or input.
 int run_admin_command(const config::Config& cfg, const std::vector<std::string>& args);
 
-/// If `store` has no admin user and both values are set (non-empty), creates `user_env` with role
-/// admin and password `pass_env`, and audits it (actor "env"). Logs what it did or why not,
-/// never the password. Blocks until the store answered; call it at start, not from a callback.
-void ensure_first_admin(store::AdminStore& store,
-                        const char* user_env = std::getenv("ROOKERY_ADMIN_USER"),
-                        const char* pass_env = std::getenv("ROOKERY_ADMIN_PASSWORD"));
+/// Makes sure someone can log in to the admin console, and says how, for the banner. If `store`
+/// has no admin user: with ROOKERY_ADMIN_USER and ROOKERY_ADMIN_PASSWORD both set, creates that
+/// user; with neither set and a `password_file` path, creates `admin` with a random password
+/// written to that file (owner-only; an existing file's password is reused). Audits what it
+/// made, logs what it did or why not, never the password. Blocks until the store answered: call
+/// it at start, not from a callback.
+std::string ensure_first_admin(store::AdminStore& store, const std::string& password_file,
+                               const char* user_env = std::getenv("ROOKERY_ADMIN_USER"),
+                               const char* pass_env = std::getenv("ROOKERY_ADMIN_PASSWORD"));
 
 }  // namespace rookery::app

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/admin_command.hpp"
+#include "app/assets.hpp"
 #include "app/doctor.hpp"
 #include "base/log.hpp"
 #include "config/config.hpp"
@@ -72,7 +73,26 @@ std::string display_host(const std::string& bind) {
   return bind;
 }
 
-int serve(const config::Config& cfg) {
+// The folder of the SQLite file, where a generated first admin password is kept; empty for an
+// in-memory database.
+std::string admin_password_file(const std::string& db) {
+  if (db.empty() || db == ":memory:" || db.starts_with("file:")) return "";
+  const auto slash = db.find_last_of('/');
+  return (slash == std::string::npos ? std::string() : db.substr(0, slash + 1)) + "admin-password";
+}
+
+int serve(const config::Config& configured) {
+  // The browser bundles: from the configuration, else beside the executable (app/assets.hpp).
+  config::Config cfg = configured;
+  const std::string exe = app::executable_path();
+  const app::AssetRoot web = app::resolve_asset_root(configured.net.web_root, "web", exe);
+  const app::AssetRoot console =
+      app::resolve_asset_root(configured.http.admin_ui_root, "admin-ui", exe);
+  cfg.net.web_root = web.problem.empty() ? web.path : "";
+  cfg.http.admin_ui_root = console.problem.empty() ? console.path : "";
+  if (!web.problem.empty()) log::warn("web game not served", {{"why", web.problem}});
+  if (!console.problem.empty()) log::warn("admin console not served", {{"why", console.problem}});
+
   // Block the stop signals in every thread (threads inherit the mask); one thread waits for
   // them with sigwait, so no handler ever runs inside the event loops.
   sigset_t stop_signals;
@@ -96,7 +116,8 @@ int serve(const config::Config& cfg) {
     return 1;
   }
 
-  app::ensure_first_admin(*store);
+  const std::string console_login =
+      app::ensure_first_admin(*store, admin_password_file(cfg.store.db));
 
   core::Server server(cfg, *store, games::builtin_game_types(game_settings(cfg.rooms)));
   try {
@@ -126,17 +147,24 @@ int serve(const config::Config& cfg) {
                           {"db", cfg.store.db}});
   const std::string host = display_host(cfg.net.bind);
   const std::string http_host = display_host(cfg.http.bind);
+  const std::string side = "http://" + http_host + ":" + std::to_string(side_port->port());
+  const std::string play = web.problem.empty()
+                               ? "http://" + host + ":" + std::to_string(server.ws_port()) + "/"
+                               : "(not served: " + web.problem + ")";
+  const std::string admin = console.problem.empty()
+                                ? side + "/admin/  (" + console_login + ")"
+                                : side + "/admin/ is not served: " + console.problem;
   std::printf(
       "Rookery %s is ready (%zu threads).\n"
+      "  Play in a browser: %s\n"
       "  Game, raw TCP:    tcp://%s:%u\n"
       "  Game, WebSocket:  ws://%s:%u/\n"
-      "  Admin console:    http://%s:%u/admin/\n"
-      "  Metrics, health:  http://%s:%u/metrics  /healthz  /readyz\n"
+      "  Admin console:    %s\n"
+      "  Metrics, health:  %s/metrics  /healthz  /readyz\n"
       "  Player store:     %s (SQLite)\n"
       "Stop with Ctrl-C: clients are told, games are saved, then it exits.\n",
-      ROOKERY_VERSION, server.shard_count(), host.c_str(), server.tcp_port(), host.c_str(),
-      server.ws_port(), http_host.c_str(), side_port->port(), http_host.c_str(), side_port->port(),
-      cfg.store.db.c_str());
+      ROOKERY_VERSION, server.shard_count(), play.c_str(), host.c_str(), server.tcp_port(),
+      host.c_str(), server.ws_port(), admin.c_str(), side.c_str(), cfg.store.db.c_str());
   std::fflush(stdout);
 
   int sig = 0;

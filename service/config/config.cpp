@@ -250,7 +250,8 @@ constexpr std::array kKeys = {
         .min = 0,
         .max = 4096,
         .help = "Folder of the built web game client, served to plain HTTP GETs on the "
-                "WebSocket port; empty: not served",
+                "WebSocket port; empty: share/rookery/web/ beside the executable; none: not "
+                "served",
         .access = field<&Config::net, &NetConfig::web_root>},
     Key{.section = "Player store",
         .name = "db",
@@ -304,7 +305,8 @@ constexpr std::array kKeys = {
         .type = Type::string,
         .min = 0,
         .max = 4096,
-        .help = "Folder of the built admin console, served at /admin/; empty: not served",
+        .help = "Folder of the built admin console, served at /admin/; empty: "
+                "share/rookery/admin-ui/ beside the executable; none: not served",
         .access = field<&Config::http, &HttpConfig::admin_ui_root>},
 
     // Process-wide settings (app/).

@@ -19,7 +19,7 @@ struct NetConfig {
   uint32_t backlog = 4096;            // listen(2) backlog (the kernel caps it at somaxconn)
   uint32_t max_connections = 100000;  // game connections past this are refused (SERVER_FULL)
   uint32_t threads = 0;               // shards (one io_context + thread each); 0 = CPU cores
-  std::string web_root;  // built web game client, served on the WebSocket port; empty: none
+  std::string web_root;  // built web game, served on the WebSocket port; "" = beside the binary
 
   bool operator==(const NetConfig&) const = default;
 };
@@ -64,7 +64,7 @@ struct StoreConfig {
 struct HttpConfig {
   std::string bind = "127.0.0.1";  // side-port bind address; internal by default
   uint16_t port = 8080;            // 0 picks a free port
-  std::string admin_ui_root;       // built admin console; empty: not served
+  std::string admin_ui_root;       // built admin console; "" = beside the binary, "none" = off
 
   bool operator==(const HttpConfig&) const = default;
 };

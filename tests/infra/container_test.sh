@@ -95,6 +95,16 @@ if wait_http "http://127.0.0.1:$http/readyz" 10; then
 else
   skip "container /readyz and HEALTHCHECK: $SIDE_PORT_SKIP"
 fi
+# The bundles are found beside the binary (/usr/local/share/rookery/), with no flag or variable.
+for page in "http://127.0.0.1:$http/admin/ admin console" "http://127.0.0.1:$ws/ web game"; do
+  url=${page%% *}
+  what=${page#* }
+  if curl -fsS --max-time 5 "$url" | grep -qi '<html'; then
+    pass "the image serves the $what at $url by default"
+  else
+    fail "the image does not serve the $what at $url"
+  fi
+done
 device=container-check-$$
 first=$(python3 "$INFRA_DIR/game_client.py" login --port "$tcp" --device-id "$device" 2>&1)
 if [[ $first == LoginOk* ]]; then

@@ -213,7 +213,7 @@ export class RookeryClient {
     const Impl = this.WebSocketImpl;
     if (typeof Impl !== 'function') {
       return Promise.reject(new RookeryError('CONNECT_FAILED',
-        'no WebSocket implementation: pass { WebSocket } (node 20: the `ws` package or --experimental-websocket)'));
+        'no WebSocket implementation: pass { WebSocket } (node 18-21: the `ws` package)'));
     }
     return new Promise((resolve, reject) => {
       let ws;
