@@ -123,8 +123,8 @@ fi
 clean_env=(env -i HOME=/root TERM=dumb LANG=C.UTF-8
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 if [[ -n ${NODE_EXTRA_CA_CERTS:-} && -f $NODE_EXTRA_CA_CERTS ]]; then
-  cp "$NODE_EXTRA_CA_CERTS" "$R/etc/ssl/network-proxy-ca.crt"
-  clean_env+=(NODE_EXTRA_CA_CERTS=/etc/ssl/network-proxy-ca.crt)
+  cp "$NODE_EXTRA_CA_CERTS" "$R/etc/network-proxy-ca.crt" || die "cannot copy the CA bundle"
+  clean_env+=(NODE_EXTRA_CA_CERTS=/etc/network-proxy-ca.crt)
   say "npm inside the root trusts this network's TLS proxy (NODE_EXTRA_CA_CERTS)"
 fi
 in_root() { chroot "$R" "${clean_env[@]}" bash -c "cd $dest && $*"; }
