@@ -79,6 +79,17 @@ void PlayerDirectory::clear_room(PlayerId player, RoomId room) {
   it->second.room_id = 0;
 }
 
+std::optional<OnlinePlayer> PlayerDirectory::forget(PlayerId player) {
+  std::lock_guard lock(mu_);
+  auto it = players_.find(player);
+  if (it == players_.end()) return std::nullopt;
+  const Entry& e = it->second;
+  OnlinePlayer was{player, e.display_name, e.address, e.room_id};
+  tokens_.erase(e.token);
+  players_.erase(it);
+  return was;
+}
+
 size_t PlayerDirectory::expire(int64_t now_ms, int64_t grace_ms) {
   std::lock_guard lock(mu_);
   size_t n = 0;

@@ -56,6 +56,9 @@ class PlayerDirectory {
   void set_room(PlayerId player, const std::shared_ptr<rooms::Room>& room);
   /// The player's seat in `room` is gone.
   void clear_room(PlayerId player, RoomId room);
+  /// Forgets the player: its reconnect token stops working at once (kick, ban). Returns the
+  /// entry as it was, if there was one.
+  std::optional<OnlinePlayer> forget(PlayerId player);
   /// Drops entries disconnected for longer than `grace_ms`; returns how many.
   size_t expire(int64_t now_ms, int64_t grace_ms);
   /// The player's current address, if connected.

@@ -33,12 +33,12 @@ void run_on(Shard& shard, Fn fn) {
 
 Server::Server(const config::Config& config, store::PlayerStore& store,
                std::vector<rooms::GameType> game_types)
-    : config_(config), store_(store), game_types_(std::move(game_types)) {
+    : config_(config), store_(store), core_(config.rooms, store, std::move(game_types), *this) {
   uint32_t n = config_.net.threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (ShardIndex i = 0; i < n; ++i) {
     shards_.push_back(std::make_unique<Shard>(*this, i));
-    for (const auto& t : game_types_) shards_.back()->tick_stats(t.name);
+    for (const auto& t : core_.game_types()) shards_.back()->tick_stats(t.name);
   }
   started_unix_ms_ = unix_millis();
   if (!config_.net.web_root.empty()) {
@@ -77,42 +77,14 @@ uint16_t Server::ws_port() const {
   return shards_.front()->ws_port();
 }
 
-const rooms::GameType* Server::game_type(const std::string& name) const {
-  for (const auto& t : game_types_) {
-    if (t.name == name) return &t;
-  }
-  return nullptr;
-}
-
-std::shared_ptr<rooms::Room> Server::create_room(const rooms::GameType& type,
-                                                 const std::string& name, uint32_t max_players) {
-  const RoomId id = next_room_id_.fetch_add(1, std::memory_order_relaxed);
+RoomPlacement Server::place_room(const std::string& type) {
   const ShardIndex shard = next_room_shard_.fetch_add(1, std::memory_order_relaxed) %
                            static_cast<uint32_t>(shards_.size());
-  const std::string room_name = name.empty() ? type.name + "-" + std::to_string(id) : name;
-  rooms::RoomSettings settings;
-  settings.max_players =
-      max_players == 0 ? type.default_max_players : std::min(max_players, type.max_players_limit);
-  settings.tick_hz = type.tick_hz;
-  settings.input_queue = config_.rooms.input_queue;
-  settings.empty_room_timeout = Millis(config_.rooms.empty_room_timeout_ms);
-  settings.reconnect_grace = Millis(config_.rooms.reconnect_grace_ms);
-  settings.tick_stats = &shards_[shard]->tick_stats(type.name);
-  auto room = std::make_shared<rooms::Room>(id, type.name, room_name, type.make(id), settings,
-                                            shards_[shard]->io(), shard, *this);
-  rooms::RoomListing listing;
-  listing.id = id;
-  listing.type = type.name;
-  listing.name = room_name;
-  listing.max_players = settings.max_players;
-  listing.tick_hz = settings.tick_hz;
-  listing.shard = shard;
-  listing.created_ms = unix_millis();
-  rooms_.add(room, listing);
-  asio::post(shards_[shard]->io(), [room] { room->start(); });
-  log::info("room created",
-            {{"room", std::to_string(id)}, {"type", type.name}, {"shard", std::to_string(shard)}});
-  return room;
+  return RoomPlacement{shard, &shards_[shard]->io(), &shards_[shard]->tick_stats(type)};
+}
+
+void Server::post(ShardIndex shard, std::function<void()> fn) {
+  asio::post(shards_.at(shard)->io(), std::move(fn));
 }
 
 bool Server::admit_connection() {
@@ -128,11 +100,11 @@ void Server::connection_closed(bool admitted) {
   if (admitted) connections_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Server::kick(SessionAddress address, const std::string& reason) {
+void Server::close_session(SessionAddress address, int code, std::string reason) {
   Shard& shard = *shards_.at(address.shard);
-  asio::post(shard.io(), [&shard, address, reason] {
+  asio::post(shard.io(), [&shard, address, code, reason = std::move(reason)] {
     if (Session* s = shard.find(address.session)) {
-      s->close(net::CloseReason::kicked, proto::KICKED, reason);
+      s->close(net::CloseReason::kicked, code, reason);
     }
   });
 }
@@ -163,10 +135,10 @@ void Server::update_seat(ShardIndex shard, SessionId session, rooms::SeatUpdate 
       const PlayerId player = update.player;
       asio::post(shards_[room->shard()]->io(),
                  [room, player, session] { room->disconnected(player, session); });
-      players_.set_room(player, room);
+      core_.seat_held(player, room);
     } else if (update.kind == rooms::SeatUpdate::Kind::refused &&
                update.error_code != proto::RECONNECT_EXPIRED) {
-      rooms_.release(update.room_id);
+      core_.release_seat(update.room_id);
     }
   });
 }
@@ -182,13 +154,11 @@ void Server::record_matches(std::vector<store::MatchResult> results) {
 }
 
 void Server::seat_gone(PlayerId player, RoomId room) {
-  rooms_.release(room);
-  players_.clear_room(player, room);
+  core_.seat_gone(player, room);
 }
 
 void Server::room_disposed(RoomId room) {
-  rooms_.remove(room);
-  log::info("room disposed", {{"room", std::to_string(room)}});
+  core_.room_disposed(room);
 }
 
 bool Server::shutdown(const std::string& reason) {
@@ -210,11 +180,11 @@ bool Server::shutdown(const std::string& reason) {
   }
   // 2. Close every room on its shard: members get RoomClosing and Left, results are queued to
   //    the store.
-  for (const auto& room : rooms_.all()) {
+  for (const auto& room : core_.all_rooms()) {
     asio::post(shards_[room->shard()]->io(), [room] { room->close("shutdown"); });
   }
   bool in_time = true;
-  while (rooms_.size() > 0) {
+  while (core_.room_count() > 0) {
     if (SteadyClock::now() > deadline) {
       in_time = false;
       break;

@@ -1,6 +1,6 @@
-// The game server core: owns the shards, the room and player directories and the link to the
-// store; implements RoomHub so rooms can reach sessions on any shard. Transports (game ports)
-// and, later, the admin API call into this one layer.
+// The running server process: owns the shards (event loops, listeners, sessions), the game
+// core that holds every rule and directory, and the drain. It is the core's Host (placing rooms
+// on shards, closing sessions) and the rooms' RoomHub (reaching sessions on any shard).
 #pragma once
 
 #include <atomic>
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/game_core.hpp"
+#include "core/host.hpp"
 #include "core/player_directory.hpp"
 #include "core/shard.hpp"
 #include "core/snapshot.hpp"
@@ -23,7 +25,7 @@
 namespace rookery::core {
 
 /// Everything a running game server is made of. Construct, start(), later shutdown().
-class Server final : public rooms::RoomHub {
+class Server final : public rooms::RoomHub, public Host {
  public:
   Server(const config::Config& config, store::PlayerStore& store,
          std::vector<rooms::GameType> game_types);
@@ -37,26 +39,18 @@ class Server final : public rooms::RoomHub {
 
   uint16_t tcp_port() const;
   uint16_t ws_port() const;
-  bool draining() const { return draining_.load(std::memory_order_relaxed); }
+  bool draining() const override { return draining_.load(std::memory_order_relaxed); }
 
   // --- for sessions (any shard thread) ---
   const config::Config& config() const { return config_; }
-  store::PlayerStore& store() { return store_; }
-  rooms::RoomDirectory& rooms() { return rooms_; }
-  PlayerDirectory& players() { return players_; }
+  /// The game core: every rule, both directories, the store.
+  GameCore& core() { return core_; }
   Shard& shard(ShardIndex i) { return *shards_[i]; }
   size_t shard_count() const { return shards_.size(); }
-  /// The room type called `name`, or null.
-  const rooms::GameType* game_type(const std::string& name) const;
-  /// Creates and starts a room of a known type on the least-loaded shard.
-  std::shared_ptr<rooms::Room> create_room(const rooms::GameType& type, const std::string& name,
-                                           uint32_t max_players);
   /// Admission: counts a new connection; false if over --max-connections.
   bool admit_connection();
   /// A connection ended (admitted or not).
   void connection_closed(bool admitted);
-  /// Kicks the session at `address` (posted to its shard).
-  void kick(SessionAddress address, const std::string& reason);
   /// Answers plain HTTP requests on the WebSocket port (the web game client, if configured).
   const net::HttpFallback& web_fallback() const { return web_fallback_; }
   SessionId next_session_id() { return next_session_id_.fetch_add(1, std::memory_order_relaxed); }
@@ -76,14 +70,6 @@ class Server final : public rooms::RoomHub {
     std::string summary;
   };
   std::optional<RoomDetail> room_detail(RoomId id, Millis timeout);
-  /// Locks or unlocks a room; false if unknown.
-  bool lock_room(RoomId id, bool locked);
-  /// Closes a room, telling its members `reason`; false if unknown.
-  bool close_room(RoomId id, const std::string& reason);
-  /// Sends an operator notice to a room's members; false if unknown.
-  bool broadcast_to_room(RoomId id, const std::string& text);
-  /// Disconnects a player (KICKED) and releases their seat; false if not connected.
-  bool kick_player(PlayerId player, const std::string& reason);
   int64_t started_unix_ms() const { return started_unix_ms_; }
 
   // --- rooms::RoomHub ---
@@ -96,16 +82,19 @@ class Server final : public rooms::RoomHub {
   void seat_gone(PlayerId player, RoomId room) override;
   void room_disposed(RoomId room) override;
 
+  // --- Host (for the core) ---
+  RoomPlacement place_room(const std::string& type) override;
+  void post(ShardIndex shard, std::function<void()> fn) override;
+  void close_session(SessionAddress address, int code, std::string reason) override;
+  rooms::RoomHub& room_hub() override { return *this; }
+
  private:
   const config::Config config_;
   store::PlayerStore& store_;
-  std::vector<rooms::GameType> game_types_;
   net::HttpFallback web_fallback_;
   std::vector<std::unique_ptr<Shard>> shards_;
-  rooms::RoomDirectory rooms_;
-  PlayerDirectory players_;
+  GameCore core_;
   std::atomic<uint64_t> next_session_id_{1};
-  std::atomic<uint64_t> next_room_id_{1};
   std::atomic<uint32_t> next_room_shard_{0};
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> store_failures_{0};

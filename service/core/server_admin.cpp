@@ -46,7 +46,7 @@ bool Server::snapshot(ServerSnapshot& out, Millis timeout) {
   auto gather = std::make_shared<Gather>();
   auto parts = std::make_shared<std::vector<Partial>>(shards_.size());
   std::vector<std::vector<std::shared_ptr<rooms::Room>>> rooms_by_shard(shards_.size());
-  for (auto& room : rooms_.all()) rooms_by_shard[room->shard()].push_back(std::move(room));
+  for (auto& room : core_.all_rooms()) rooms_by_shard[room->shard()].push_back(std::move(room));
   gather->pending = shards_.size();
   for (ShardIndex i = 0; i < shards_.size(); ++i) {
     Shard& shard = *shards_[i];
@@ -99,7 +99,7 @@ bool Server::snapshot(ServerSnapshot& out, Millis timeout) {
   }
   out.connections = connections_.load(std::memory_order_relaxed);
   out.max_connections = config_.net.max_connections;
-  out.players_online = static_cast<int64_t>(players_.connected());
+  out.players_online = static_cast<int64_t>(core_.players_connected());
   out.store_queue_depth = store_.queue_depth();
   out.store_errors = static_cast<uint64_t>(store_failures_.load(std::memory_order_relaxed));
   out.draining = draining();
@@ -118,7 +118,7 @@ bool Server::healthy(Millis timeout) {
 
 std::optional<Server::RoomDetail> Server::room_detail(RoomId id, Millis timeout) {
   rooms::RoomListing listing;
-  auto room = rooms_.find(id, &listing);
+  auto room = core_.find_room(id, &listing);
   if (!room) return std::nullopt;
   auto gather = std::make_shared<Gather>();
   auto detail = std::make_shared<RoomDetail>();
@@ -137,44 +137,6 @@ std::optional<Server::RoomDetail> Server::room_detail(RoomId id, Millis timeout)
   if (!gather->wait(timeout)) return std::nullopt;
   std::lock_guard lock(gather->mu);
   return *detail;
-}
-
-bool Server::lock_room(RoomId id, bool locked) {
-  auto room = rooms_.find(id);
-  if (!room) return false;
-  rooms_.set_state(id, locked ? rooms::Room::State::locked : rooms::Room::State::open);
-  asio::post(shards_[room->shard()]->io(), [room, locked] { room->set_locked(locked); });
-  return true;
-}
-
-bool Server::close_room(RoomId id, const std::string& reason) {
-  auto room = rooms_.find(id);
-  if (!room) return false;
-  rooms_.set_state(id, rooms::Room::State::closing);
-  asio::post(shards_[room->shard()]->io(), [room, reason] { room->close(reason); });
-  return true;
-}
-
-bool Server::broadcast_to_room(RoomId id, const std::string& text) {
-  auto room = rooms_.find(id);
-  if (!room) return false;
-  asio::post(shards_[room->shard()]->io(), [room, text] { room->broadcast_notice(text); });
-  return true;
-}
-
-bool Server::kick_player(PlayerId player, const std::string& reason) {
-  const auto address = players_.find(player);
-  // Release the seat for good (not held for a reconnect): a kicked player starts over.
-  const auto entry = players_.get(player);
-  if (entry && entry->room != 0) {
-    if (auto room = rooms_.find(entry->room)) {
-      asio::post(shards_[room->shard()]->io(),
-                 [room, player] { room->leave(player, 0, 0, 0, "kicked"); });
-    }
-  }
-  if (!address) return false;
-  kick(*address, reason);
-  return true;
 }
 
 }  // namespace rookery::core

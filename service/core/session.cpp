@@ -18,10 +18,6 @@ namespace {
 
 constexpr uint32_t kProtocolVersion = 1;
 constexpr size_t kMaxClientName = 64;
-constexpr size_t kMaxRoomName = 64;
-constexpr size_t kMaxToken = 128;
-constexpr uint32_t kDefaultListLimit = 100;
-constexpr uint32_t kMaxListLimit = 1000;
 // A closing connection that will not drain its last frames is cut after this.
 constexpr int64_t kGracefulCloseMs = 2000;
 
@@ -29,45 +25,21 @@ int64_t steady_ms() {
   return std::chrono::duration_cast<Millis>(SteadyClock::now().time_since_epoch()).count();
 }
 
-proto::ErrorCode error_for(store::Status s) {
-  switch (s) {
-    case store::Status::ok:
-      return proto::ERROR_UNSPECIFIED;
-    case store::Status::not_found:
-      return proto::BAD_CREDENTIALS;
-    case store::Status::username_taken:
-      return proto::USERNAME_TAKEN;
-    case store::Status::bad_credentials:
-      return proto::BAD_CREDENTIALS;
-    case store::Status::banned:
-      return proto::BANNED;
-    case store::Status::invalid:
-      return proto::INVALID_ARGUMENT;
-    case store::Status::failed:
-      return proto::STORE_UNAVAILABLE;
+// A refusal about the state of the world (a full room, a drain) is not the client's fault and
+// does not spend its error budget; a malformed request does.
+bool counts_as_error(proto::ErrorCode code) {
+  switch (code) {
+    case proto::ROOM_FULL:
+    case proto::ROOM_LOCKED:
+    case proto::ROOM_NOT_FOUND:
+    case proto::SHUTTING_DOWN:
+    case proto::STORE_UNAVAILABLE:
+    case proto::ALREADY_IN_ROOM:
+    case proto::NOT_IN_ROOM:
+      return false;
+    default:
+      return true;
   }
-  return proto::INTERNAL;
-}
-
-const char* message_for(store::Status s) {
-  switch (s) {
-    case store::Status::ok:
-      return "ok";
-    case store::Status::not_found:
-      return "unknown player";
-    case store::Status::username_taken:
-      return "username is taken";
-    case store::Status::bad_credentials:
-      return "wrong username or password";
-    case store::Status::banned:
-      return "player is banned";
-    case store::Status::invalid:
-      return "invalid login: username 3-32 of [A-Za-z0-9_.-], password 8-256 bytes, device_id "
-             "8-128 bytes, display_name 1-32 bytes";
-    case store::Status::failed:
-      return "player store unavailable, retry later";
-  }
-  return "internal error";
 }
 
 }  // namespace
@@ -179,9 +151,7 @@ void Session::release_directory_state(CloseReason reason, std::string_view detai
     logged_in_counted_ = false;
   }
   shard_.server().connection_closed(!refused_);
-  if (player_ != 0) {
-    shard_.server().players().unbind(player_, id_, unix_millis());
-  }
+  if (player_ != 0) shard_.server().core().session_closed(player_, id_);
   if (room_) {
     // The seat is held for the reconnect grace window.
     auto room = room_;
@@ -291,13 +261,10 @@ void Session::handle(const proto::Envelope& env) {
 }
 
 void Session::on_leaderboard(uint32_t rid, const proto::GetLeaderboard& m) {
-  constexpr uint32_t kDefaultTop = 10;
-  constexpr uint32_t kMaxTop = 100;
-  const uint32_t limit = m.limit() == 0 ? kDefaultTop : std::min(m.limit(), kMaxTop);
   Shard* shard = &shard_;
   const SessionId sid = id_;
-  shard_.server().store().top_players(
-      limit, [shard, sid, rid](store::Status st, std::vector<store::Stats> top) {
+  shard_.server().core().leaderboard(
+      m.limit(), [shard, sid, rid](store::Status st, std::vector<store::Stats> top) {
         asio::post(shard->io(), [shard, sid, rid, st, top = std::move(top)] {
           Session* s = shard->find(sid);
           if (!s || s->closed()) return;
@@ -362,53 +329,52 @@ void Session::on_login(uint32_t rid, const proto::Login& m) {
     error(rid, proto::INVALID_ARGUMENT, "a login is already in progress");
     return;
   }
-  // The store answers on its own thread; hop back to this shard and find the session again
-  // (it may have closed meanwhile).
-  Shard* shard = &shard_;
-  const SessionId sid = id_;
-  auto done = [shard, sid, rid](store::Status st, store::Player p) {
-    asio::post(shard->io(), [shard, sid, rid, st, p = std::move(p)]() mutable {
-      if (Session* s = shard->find(sid)) s->on_login_done(rid, st, std::move(p));
-    });
-  };
-  auto& store = shard_.server().store();
+  Credentials c;
   switch (m.method_case()) {
     case proto::Login::kGuest:
-      phase_ = Phase::authenticating;
-      store.login_guest(m.guest().device_id(), m.display_name(), std::move(done));
-      return;
+      c.kind = Credentials::Kind::guest;
+      c.device_id = m.guest().device_id();
+      break;
     case proto::Login::kPassword:
-      phase_ = Phase::authenticating;
-      if (m.password().create()) {
-        store.register_password(m.password().username(), m.password().password(), m.display_name(),
-                                std::move(done));
-      } else {
-        store.login_password(m.password().username(), m.password().password(), std::move(done));
-      }
-      return;
+      c.kind =
+          m.password().create() ? Credentials::Kind::create_account : Credentials::Kind::password;
+      c.username = m.password().username();
+      c.password = m.password().password();
+      break;
     default:
       error(rid, proto::INVALID_ARGUMENT, "login needs guest or password");
       return;
   }
+  c.display_name = m.display_name();
+  phase_ = Phase::authenticating;
+  // The store answers on its own thread; hop back to this shard and find the session again
+  // (it may have closed meanwhile).
+  Shard* shard = &shard_;
+  const SessionId sid = id_;
+  shard_.server().core().authenticate(
+      std::move(c), [shard, sid, rid](store::Status st, store::Player p) {
+        asio::post(shard->io(), [shard, sid, rid, st, p = std::move(p)]() mutable {
+          if (Session* s = shard->find(sid)) s->on_login_done(rid, st, std::move(p));
+        });
+      });
 }
 
 void Session::on_login_done(uint32_t rid, store::Status status, store::Player player) {
   if (closed_) return;
   if (status != store::Status::ok) {
     phase_ = Phase::awaiting_login;
-    if (status == store::Status::banned) {
-      close(CloseReason::kicked, proto::BANNED,
-            player.ban_reason.empty() ? "player is banned" : "banned: " + player.ban_reason, rid);
+    const Refusal r = GameCore::login_refusal(status, player);
+    if (r.code == proto::BANNED) {
+      close(CloseReason::kicked, r.code, r.message, rid);
       return;
     }
     // Failed logins count as errors, so password guessing on one connection is bounded.
-    error(rid, error_for(status), message_for(status), status != store::Status::failed);
+    error(rid, r.code, r.message, status != store::Status::failed);
     return;
   }
   player_ = player.id;
   display_name_ = player.display_name;
-  const Binding b = shard_.server().players().bind(player.id, player.display_name,
-                                                   SessionAddress{shard_.index(), id_});
+  const Binding b = shard_.server().core().bind(player, SessionAddress{shard_.index(), id_});
   bound(rid, b, false, player.created);
 }
 
@@ -423,25 +389,19 @@ void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
           phase_ == Phase::awaiting_hello ? "send Hello first" : "already logged in");
     return;
   }
-  if (m.session_token().empty() || m.session_token().size() > kMaxToken) {
-    error(rid, proto::INVALID_ARGUMENT, "session_token must be 1-128 bytes");
+  const Resumed r =
+      shard_.server().core().resume(m.session_token(), SessionAddress{shard_.index(), id_});
+  if (!r.binding) {
+    error(rid, r.refusal.code, r.refusal.message);
     return;
   }
-  auto& server = shard_.server();
-  auto b = server.players().bind_token(m.session_token(), SessionAddress{shard_.index(), id_},
-                                       unix_millis(), server.config().rooms.reconnect_grace_ms);
-  if (!b) {
-    error(rid, proto::RECONNECT_EXPIRED, "session token unknown or expired; log in again");
-    return;
-  }
-  player_ = b->player;
-  display_name_ = b->display_name;
-  bound(rid, *b, true, false);
+  player_ = r.binding->player;
+  display_name_ = r.binding->display_name;
+  bound(rid, *r.binding, true, false);
 }
 
 void Session::bound(uint32_t rid, const Binding& b, bool resumed, bool created) {
   auto& server = shard_.server();
-  if (b.evicted) server.kick(*b.evicted, "logged in from another connection");
   phase_ = Phase::lobby;
   logged_in_counted_ = true;
   ++shard_.stats().logged_in;
@@ -472,10 +432,10 @@ void Session::on_list_rooms(uint32_t rid, const proto::ListRooms& m) {
   f.type = m.type();
   f.include_full = m.include_full();
   f.include_locked = m.include_locked();
-  f.limit = m.limit() == 0 ? kDefaultListLimit : std::min(m.limit(), kMaxListLimit);
+  f.limit = m.limit();
   proto::Envelope out;
   auto* list = out.mutable_room_list();
-  for (const auto& l : shard_.server().rooms().list(f)) {
+  for (const auto& l : shard_.server().core().list_rooms(f)) {
     auto* r = list->add_rooms();
     r->set_room_id(l.id);
     r->set_type(l.type);
@@ -489,7 +449,7 @@ void Session::on_list_rooms(uint32_t rid, const proto::ListRooms& m) {
 }
 
 bool Session::can_join(uint32_t rid) {
-  if (shard_.server().draining()) {
+  if (shard_.server().core().draining()) {
     error(rid, proto::SHUTTING_DOWN, "server is shutting down", false);
     return false;
   }
@@ -507,63 +467,29 @@ void Session::request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& roo
              [room, req = std::move(req)]() mutable { room->join(std::move(req)); });
 }
 
+void Session::seat_in(uint32_t rid, const RoomOutcome& outcome) {
+  if (!outcome.room) {
+    error(rid, outcome.refusal.code, outcome.refusal.message,
+          counts_as_error(outcome.refusal.code));
+    return;
+  }
+  request_seat(rid, outcome.room);
+}
+
 void Session::on_create_room(uint32_t rid, const proto::CreateRoom& m) {
   if (!can_join(rid)) return;
-  auto& server = shard_.server();
-  const rooms::GameType* type = server.game_type(m.type());
-  if (!type) {
-    error(rid, proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + m.type().substr(0, 64) + "'");
-    return;
-  }
-  if (m.name().size() > kMaxRoomName) {
-    error(rid, proto::INVALID_ARGUMENT, "name is longer than 64 bytes");
-    return;
-  }
-  if (m.max_players() > type->max_players_limit) {
-    error(rid, proto::INVALID_ARGUMENT,
-          "max_players above the limit of " + std::to_string(type->max_players_limit));
-    return;
-  }
-  auto room = server.create_room(*type, m.name(), m.max_players());
-  auto r = server.rooms().reserve(room->id());
-  if (!r.room) {
-    error(rid, static_cast<proto::ErrorCode>(r.error_code), "room is not joinable", false);
-    return;
-  }
-  request_seat(rid, r.room);
+  seat_in(rid,
+          shard_.server().core().create_and_reserve(RoomSpec{m.type(), m.name(), m.max_players()}));
 }
 
 void Session::on_join_room(uint32_t rid, const proto::JoinRoom& m) {
   if (!can_join(rid)) return;
-  auto r = shard_.server().rooms().reserve(m.room_id());
-  if (!r.room) {
-    const char* why = r.error_code == proto::ROOM_FULL     ? "room is full"
-                      : r.error_code == proto::ROOM_LOCKED ? "room is locked"
-                                                           : "no such room";
-    error(rid, static_cast<proto::ErrorCode>(r.error_code), why, false);
-    return;
-  }
-  request_seat(rid, r.room);
+  seat_in(rid, shard_.server().core().reserve(m.room_id()));
 }
 
 void Session::on_join_or_create(uint32_t rid, const proto::JoinOrCreate& m) {
   if (!can_join(rid)) return;
-  auto& server = shard_.server();
-  const rooms::GameType* type = server.game_type(m.type());
-  if (!type) {
-    error(rid, proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + m.type().substr(0, 64) + "'");
-    return;
-  }
-  auto r = server.rooms().reserve_any(m.type());
-  if (!r.room) {
-    auto room = server.create_room(*type, "", 0);
-    r = server.rooms().reserve(room->id());
-  }
-  if (!r.room) {
-    error(rid, proto::ROOM_FULL, "no room available", false);
-    return;
-  }
-  request_seat(rid, r.room);
+  seat_in(rid, shard_.server().core().join_or_create(m.type()));
 }
 
 void Session::on_leave(uint32_t rid) {
@@ -604,11 +530,11 @@ void Session::on_seat_update(rooms::SeatUpdate u) {
       auto room = u.room;
       asio::post(server.shard(room->shard()).io(),
                  [room, p = player_, sid = id_] { room->disconnected(p, sid); });
-      server.players().set_room(player_, room);
+      server.core().seat_held(player_, room);
     }
     // As below: a refused reattach (RECONNECT_EXPIRED) holds no reservation to give back.
     if (u.kind == K::refused && u.error_code != proto::RECONNECT_EXPIRED) {
-      server.rooms().release(u.room_id);
+      server.core().release_seat(u.room_id);
     }
     return;
   }
@@ -617,7 +543,7 @@ void Session::on_seat_update(rooms::SeatUpdate u) {
       join_pending_ = false;
       room_ = u.room;
       seat_ = u.seat;
-      server.players().set_room(player_, room_);
+      server.core().seat_held(player_, room_);
       break;
     case K::released:
       if (room_ && room_->id() == u.room_id) room_.reset();
@@ -625,7 +551,7 @@ void Session::on_seat_update(rooms::SeatUpdate u) {
     case K::refused:
       join_pending_ = false;
       // Reattach refusals hold no reservation; join refusals do.
-      if (u.error_code != proto::RECONNECT_EXPIRED) server.rooms().release(u.room_id);
+      if (u.error_code != proto::RECONNECT_EXPIRED) server.core().release_seat(u.room_id);
       break;
   }
   if (u.frames) send(std::move(u.frames));

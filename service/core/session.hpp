@@ -22,6 +22,7 @@ namespace rookery::core {
 
 class Shard;
 struct Binding;
+struct RoomOutcome;
 
 /// One connected client. Lives on its shard's thread; owned by the shard's session table.
 class Session final : public net::TransportOwner {
@@ -79,6 +80,8 @@ class Session final : public net::TransportOwner {
   void on_leaderboard(uint32_t rid, const proto::GetLeaderboard& m);
   bool can_join(uint32_t rid);
   void request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room);
+  // Asks for a seat in the room the core chose, or replies with the core's refusal.
+  void seat_in(uint32_t rid, const RoomOutcome& outcome);
   // Logs the close and undoes what the session holds: counters, directory entry, room seat.
   void release_directory_state(net::CloseReason reason, std::string_view detail);
 

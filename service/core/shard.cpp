@@ -131,7 +131,7 @@ void Shard::sweep() {
   for (auto& [id, s] : sessions_) all.push_back(s.get());
   for (Session* s : all) s->sweep(now_ms);  // may remove sessions: iterate a copy
   if (index_ == 0) {
-    server_.players().expire(unix_millis(), server_.config().rooms.reconnect_grace_ms);
+    server_.core().expire_disconnected();
   }
 }
 

@@ -410,7 +410,7 @@ Reply AdminApi::rooms_list(Ctx& ctx) {
   f.include_full = true;
   f.include_locked = true;
   f.limit = 1'000'000;
-  auto list = server_.rooms().list(f);
+  auto list = server_.core().list_rooms(f, /*unbounded=*/true);
   const std::string state = ctx.query["state"];
   const std::string q = ctx.query["q"];
   std::erase_if(list, [&](const rooms::RoomListing& l) {
@@ -468,30 +468,25 @@ Reply AdminApi::room_create(Ctx& ctx) {
   if (!t || !t->is_string()) {
     return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "type is required");
   }
-  const std::string type(t->as_string());
-  const rooms::GameType* gt = server_.game_type(type);
-  if (!gt)
-    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "unknown room type");
-  std::string name;
-  if (const auto* n = ctx.body.if_contains("name"); n && n->is_string()) name = n->as_string();
-  if (name.size() > 64) {
-    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "name over 64 bytes");
-  }
-  uint32_t max_players = 0;
+  core::RoomSpec spec;
+  spec.type = std::string(t->as_string());
+  if (const auto* n = ctx.body.if_contains("name"); n && n->is_string()) spec.name = n->as_string();
   if (const auto* m = ctx.body.if_contains("max_players"); m && m->is_int64()) {
-    if (m->as_int64() < 0 || m->as_int64() > gt->max_players_limit) {
-      return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
-                  "max_players out of range 0.." + std::to_string(gt->max_players_limit));
+    // Out-of-range values are the core's to refuse, with the type's real bound in the message.
+    spec.max_players = static_cast<uint32_t>(std::clamp<int64_t>(m->as_int64(), 0, UINT32_MAX));
+    if (m->as_int64() < 0) spec.max_players = UINT32_MAX;
+  }
+  const core::RoomOutcome made = server_.core().create_room(spec);
+  if (!made.room) {
+    if (made.refusal.code == proto::SHUTTING_DOWN) {
+      return fail(ctx.req, bhttp::status::service_unavailable, "draining", "server is draining");
     }
-    max_players = static_cast<uint32_t>(m->as_int64());
+    return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", made.refusal.message);
   }
-  if (server_.draining()) {
-    return fail(ctx.req, bhttp::status::service_unavailable, "draining", "server is draining");
-  }
-  auto room = server_.create_room(*gt, name, max_players);
-  audit(ctx, "room.create", "room:" + std::to_string(room->id()), type + " " + name, true);
+  audit(ctx, "room.create", "room:" + std::to_string(made.room->id()), spec.type + " " + spec.name,
+        true);
   rooms::RoomListing l;
-  server_.rooms().find(room->id(), &l);
+  server_.core().find_room(made.room->id(), &l);
   return Reply{json_response(ctx.req, bhttp::status::created, listing_json(l)), {}};
 }
 
@@ -507,7 +502,7 @@ Reply AdminApi::room_action(Ctx& ctx, uint64_t id, const std::string& action) {
   bool found = false;
   std::string detail;
   if (action == "lock" || action == "unlock") {
-    found = server_.lock_room(id, action == "lock");
+    found = server_.core().lock_room(id, action == "lock");
   } else if (action == "close") {
     const auto reason = text_field("reason", kMaxReason);
     if (!reason) {
@@ -515,7 +510,7 @@ Reply AdminApi::room_action(Ctx& ctx, uint64_t id, const std::string& action) {
                   "reason (1-200 characters) is required");
     }
     detail = *reason;
-    found = server_.close_room(id, *reason);
+    found = server_.core().close_room(id, *reason);
   } else if (action == "broadcast") {
     const auto message = text_field("message", kMaxNotice);
     if (!message) {
@@ -523,7 +518,7 @@ Reply AdminApi::room_action(Ctx& ctx, uint64_t id, const std::string& action) {
                   "message (1-500 characters) is required");
     }
     detail = *message;
-    found = server_.broadcast_to_room(id, *message);
+    found = server_.core().broadcast_to_room(id, *message);
   } else {
     return fail(ctx.req, bhttp::status::not_found, "not_found", "unknown room action");
   }
@@ -551,8 +546,8 @@ Reply AdminApi::players_search(Ctx& ctx) {
   json::array out;
   for (const auto& s : r->second) {
     json::object o = player_json(s.player, s.stats);
-    const auto addr = server_.players().find(s.player.id);
-    o["online"] = addr.has_value();
+    const auto on = server_.core().online(s.player.id);
+    o["online"] = on && on->address.session != 0;
     out.push_back(std::move(o));
   }
   return ok(ctx.req, json::object{{"players", out}});
@@ -574,10 +569,9 @@ Reply AdminApi::player_detail(Ctx& ctx, int64_t id) {
   }
   const auto& d = r->second;
   json::object o = player_json(d.player, d.stats);
-  const auto addr = server_.players().find(id);
-  o["online"] = addr.has_value();
-  const auto entry = server_.players().get(id);
-  o["room_id"] = entry ? entry->room : 0;
+  const auto on = server_.core().online(id);
+  o["online"] = on && on->address.session != 0;
+  o["room_id"] = on ? on->room : 0;
   json::array matches;
   for (const auto& m : d.recent_matches) {
     matches.push_back(json::object{{"room_type", m.room_type},
@@ -601,7 +595,7 @@ Reply AdminApi::player_action(Ctx& ctx, int64_t id, const std::string& action) {
   }
   if (action == "kick") {
     if (reason.empty()) reason = "kicked by an operator";
-    const bool online = server_.kick_player(id, reason);
+    const bool online = server_.core().kick(id, reason);
     audit(ctx, "player.kick", target, reason, online);
     if (!online)
       return fail(ctx.req, bhttp::status::not_found, "not_online", "player is not online");
@@ -628,8 +622,10 @@ Reply AdminApi::player_action(Ctx& ctx, int64_t id, const std::string& action) {
     }
     std::promise<store::Status> p;
     auto f = p.get_future();
-    players_.ban(id, until, action == "ban" ? reason : "",
-                 [&p](store::Status st) { p.set_value(st); });
+    // The core stores the ban, then removes a banned player from the game (session, seat,
+    // reconnect token).
+    server_.core().ban(id, until, action == "ban" ? reason : "",
+                       [&p](store::Status st) { p.set_value(st); });
     const auto st = await(f);
     const bool found = st && *st == store::Status::ok;
     audit(ctx, "player." + action, target, reason, found);
@@ -639,7 +635,6 @@ Reply AdminApi::player_action(Ctx& ctx, int64_t id, const std::string& action) {
     if (!found) {
       return fail(ctx.req, bhttp::status::service_unavailable, "store", "player store unavailable");
     }
-    if (action == "ban") server_.kick_player(id, "banned: " + reason);
     return ok(ctx.req, json::object{{"ok", true}, {"banned_until_ms", until}});
   }
   return fail(ctx.req, bhttp::status::not_found, "not_found", "unknown player action");

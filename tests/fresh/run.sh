@@ -94,7 +94,12 @@ else
 fi
 say "pristine root ready in $((SECONDS - t0)) s: $(chroot "$R" dpkg-query -W -f '.\n' | wc -l) packages," \
   "node: $(chroot "$R" sh -c 'command -v node || echo none')"
+# What an installed Debian machine has and debootstrap leaves out: name resolution for this
+# network, and the installer's /etc/hosts (localhost on IPv4 and IPv6).
 cp /etc/resolv.conf "$R/etc/resolv.conf"
+if [[ ! -s $R/etc/hosts ]]; then
+  printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$R/etc/hosts"
+fi
 
 mount_in() { # mount_in TYPE SOURCE TARGET [OPTIONS]
   mkdir -p "$R/$3"
@@ -132,7 +137,9 @@ in_root() { chroot "$R" "${clean_env[@]}" bash -c "cd $dest && $*"; }
 # --- 3. command one: ops/dev/run.sh ----------------------------------------------------------
 say "command 1: ops/dev/run.sh (log: $results/run.log)"
 t1=$SECONDS
-in_root "exec ops/dev/run.sh" </dev/null >"$results/run.log" 2>&1 &
+# chroot, env, bash and run.sh all exec, so this pid ends up being the server's own.
+chroot "$R" "${clean_env[@]}" bash -c "cd $dest && exec ops/dev/run.sh" </dev/null \
+  >"$results/run.log" 2>&1 &
 server_pid=$!
 ready=0
 while kill -0 "$server_pid" 2>/dev/null; do

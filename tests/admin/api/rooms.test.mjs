@@ -81,8 +81,10 @@ test('rooms list filters, sorts and pages', async () => {
   assert.equal(page2.json.offset, 2);
   assert.equal(page2.json.limit, 2);
   assert.deepEqual(page2.json.rooms.map((r) => r.id), ids.slice(2, 4));
+  // q matches an id exactly or a name by substring (random names may hold the id's digits).
   const byId = await q(`q=${ids[3]}`);
-  assert.deepEqual(byId.json.rooms.map((r) => r.id), [ids[3]]);
+  assert.ok(byId.json.rooms.some((r) => r.id === ids[3]), byId.text);
+  for (const r of byId.json.rooms) assert.ok(r.id === ids[3] || r.name.includes(String(ids[3])), r.name);
   const wrongType = await q(`q=${tag}&type=spelltraction`);
   assert.equal(wrongType.json.total, 0);
   // State filter: lock one, it alone is "locked".

@@ -1,0 +1,279 @@
+#include "core/game_core.hpp"
+
+#include <algorithm>
+
+#include "base/clock.hpp"
+#include "base/log.hpp"
+#include "rooms/room.hpp"
+
+namespace rookery::core {
+
+GameCore::GameCore(const config::RoomsConfig& config, store::PlayerStore& store,
+                   std::vector<rooms::GameType> game_types, Host& host)
+    : config_(config), store_(store), game_types_(std::move(game_types)), host_(host) {}
+
+// --- accounts --------------------------------------------------------------------------------
+
+void GameCore::authenticate(Credentials c, store::PlayerStore::PlayerCallback done) {
+  switch (c.kind) {
+    case Credentials::Kind::guest:
+      store_.login_guest(std::move(c.device_id), std::move(c.display_name), std::move(done));
+      return;
+    case Credentials::Kind::password:
+      store_.login_password(std::move(c.username), std::move(c.password), std::move(done));
+      return;
+    case Credentials::Kind::create_account:
+      store_.register_password(std::move(c.username), std::move(c.password),
+                               std::move(c.display_name), std::move(done));
+      return;
+  }
+}
+
+Refusal GameCore::login_refusal(store::Status status, const store::Player& player) {
+  switch (status) {
+    case store::Status::ok:
+      return {};
+    case store::Status::not_found:
+    case store::Status::bad_credentials:
+      return {proto::BAD_CREDENTIALS, "wrong username or password"};
+    case store::Status::username_taken:
+      return {proto::USERNAME_TAKEN, "username is taken"};
+    case store::Status::banned:
+      return {proto::BANNED,
+              player.ban_reason.empty() ? "player is banned" : "banned: " + player.ban_reason};
+    case store::Status::invalid:
+      return {proto::INVALID_ARGUMENT,
+              "invalid login: username 3-32 of [A-Za-z0-9_.-], password 8-256 bytes, device_id "
+              "8-128 bytes, display_name 1-32 bytes"};
+    case store::Status::failed:
+      return {proto::STORE_UNAVAILABLE, "player store unavailable, retry later"};
+  }
+  return {proto::INTERNAL, "internal error"};
+}
+
+Binding GameCore::bind(const store::Player& player, SessionAddress address) {
+  Binding b = players_.bind(player.id, player.display_name, address);
+  if (b.evicted) {
+    host_.close_session(*b.evicted, proto::KICKED, "logged in from another connection");
+  }
+  return b;
+}
+
+Resumed GameCore::resume(const std::string& token, SessionAddress address) {
+  if (token.empty() || token.size() > kMaxToken) {
+    return {std::nullopt, {proto::INVALID_ARGUMENT, "session_token must be 1-128 bytes"}};
+  }
+  auto b = players_.bind_token(token, address, unix_millis(), config_.reconnect_grace_ms);
+  if (!b) {
+    return {std::nullopt,
+            {proto::RECONNECT_EXPIRED, "session token unknown or expired; log in again"}};
+  }
+  if (b->evicted) {
+    host_.close_session(*b->evicted, proto::KICKED, "logged in from another connection");
+  }
+  return {std::move(b), {}};
+}
+
+void GameCore::session_closed(PlayerId player, SessionId session) {
+  players_.unbind(player, session, unix_millis());
+}
+
+bool GameCore::remove_player(PlayerId player, proto::ErrorCode code, const std::string& reason) {
+  const auto was = players_.forget(player);
+  if (!was) return false;
+  if (was->room != 0) {
+    // The seat is released for good, not held for a reconnect: a removed player starts over.
+    if (auto room = rooms_.find(was->room)) {
+      host_.post(room->shard(), [room, player] { room->leave(player, 0, 0, 0, "kicked"); });
+    }
+  }
+  const bool connected = was->address.session != 0;
+  if (connected) host_.close_session(was->address, code, reason);
+  log::info("player removed", {{"player", std::to_string(player)},
+                               {"code", proto::ErrorCode_Name(code)},
+                               {"reason", reason}});
+  return connected;
+}
+
+bool GameCore::kick(PlayerId player, const std::string& reason) {
+  return remove_player(player, proto::KICKED, reason);
+}
+
+void GameCore::ban(PlayerId player, int64_t until_ms, std::string reason,
+                   store::PlayerStore::StatusCallback done) {
+  const bool banning = until_ms > 0;
+  const std::string told = "banned: " + reason;
+  store_.ban(player, until_ms, std::move(reason),
+             [this, player, banning, told, done = std::move(done)](store::Status st) {
+               // Only a stored ban is enforced, so what the player is told and what a later
+               // login finds always agree.
+               if (st == store::Status::ok && banning) remove_player(player, proto::BANNED, told);
+               done(st);
+             });
+}
+
+void GameCore::leaderboard(uint32_t limit, store::PlayerStore::TopCallback done) {
+  store_.top_players(limit == 0 ? kDefaultLeaderboard : std::min(limit, kMaxLeaderboard),
+                     std::move(done));
+}
+
+std::optional<OnlinePlayer> GameCore::online(PlayerId player) const {
+  return players_.get(player);
+}
+
+size_t GameCore::players_connected() const {
+  return players_.connected();
+}
+
+void GameCore::expire_disconnected() {
+  players_.expire(unix_millis(), config_.reconnect_grace_ms);
+}
+
+// --- rooms -----------------------------------------------------------------------------------
+
+const rooms::GameType* GameCore::game_type(const std::string& name) const {
+  for (const auto& t : game_types_) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+Refusal GameCore::check_room_spec(const RoomSpec& spec, const rooms::GameType*& type) const {
+  if (host_.draining()) return {proto::SHUTTING_DOWN, "server is shutting down"};
+  type = game_type(spec.type);
+  if (!type)
+    return {proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + spec.type.substr(0, 64) + "'"};
+  if (spec.name.size() > kMaxRoomName) {
+    return {proto::INVALID_ARGUMENT, "name is longer than 64 bytes"};
+  }
+  if (spec.max_players > type->max_players_limit) {
+    return {proto::INVALID_ARGUMENT,
+            "max_players above the limit of " + std::to_string(type->max_players_limit)};
+  }
+  return {};
+}
+
+std::shared_ptr<rooms::Room> GameCore::start_room(const rooms::GameType& type,
+                                                  const std::string& name, uint32_t max_players) {
+  const RoomId id = next_room_id_.fetch_add(1, std::memory_order_relaxed);
+  const RoomPlacement at = host_.place_room(type.name);
+  const std::string room_name = name.empty() ? type.name + "-" + std::to_string(id) : name;
+  rooms::RoomSettings settings;
+  settings.max_players = max_players == 0 ? type.default_max_players : max_players;
+  settings.tick_hz = type.tick_hz;
+  settings.input_queue = config_.input_queue;
+  settings.empty_room_timeout = Millis(config_.empty_room_timeout_ms);
+  settings.reconnect_grace = Millis(config_.reconnect_grace_ms);
+  settings.tick_stats = at.tick_stats;
+  auto room = std::make_shared<rooms::Room>(id, type.name, room_name, type.make(id), settings,
+                                            *at.io, at.shard, host_.room_hub());
+  rooms::RoomListing listing;
+  listing.id = id;
+  listing.type = type.name;
+  listing.name = room_name;
+  listing.max_players = settings.max_players;
+  listing.tick_hz = settings.tick_hz;
+  listing.shard = at.shard;
+  listing.created_ms = unix_millis();
+  rooms_.add(room, listing);
+  host_.post(at.shard, [room] { room->start(); });
+  log::info(
+      "room created",
+      {{"room", std::to_string(id)}, {"type", type.name}, {"shard", std::to_string(at.shard)}});
+  return room;
+}
+
+RoomOutcome GameCore::create_room(const RoomSpec& spec) {
+  const rooms::GameType* type = nullptr;
+  if (Refusal r = check_room_spec(spec, type)) return {nullptr, std::move(r)};
+  return {start_room(*type, spec.name, spec.max_players), {}};
+}
+
+RoomOutcome GameCore::reserved(rooms::Reservation r) const {
+  if (r.room) return {std::move(r.room), {}};
+  const auto code = static_cast<proto::ErrorCode>(r.error_code);
+  const char* why = code == proto::ROOM_FULL     ? "room is full"
+                    : code == proto::ROOM_LOCKED ? "room is locked"
+                                                 : "no such room";
+  return {nullptr, {code, why}};
+}
+
+RoomOutcome GameCore::create_and_reserve(const RoomSpec& spec) {
+  RoomOutcome made = create_room(spec);
+  if (!made.room) return made;
+  RoomOutcome seat = reserved(rooms_.reserve(made.room->id()));
+  if (!seat.room) seat.refusal.message = "room is not joinable";
+  return seat;
+}
+
+RoomOutcome GameCore::reserve(RoomId id) {
+  if (host_.draining()) return {nullptr, {proto::SHUTTING_DOWN, "server is shutting down"}};
+  return reserved(rooms_.reserve(id));
+}
+
+RoomOutcome GameCore::join_or_create(const std::string& type_name) {
+  const rooms::GameType* type = nullptr;
+  if (Refusal r = check_room_spec(RoomSpec{type_name, "", 0}, type)) return {nullptr, std::move(r)};
+  auto r = rooms_.reserve_any(type_name);
+  if (!r.room) {
+    auto room = start_room(*type, "", 0);
+    r = rooms_.reserve(room->id());
+  }
+  if (!r.room) return {nullptr, {proto::ROOM_FULL, "no room available"}};
+  return {std::move(r.room), {}};
+}
+
+void GameCore::release_seat(RoomId id) {
+  rooms_.release(id);
+}
+
+void GameCore::seat_held(PlayerId player, const std::shared_ptr<rooms::Room>& room) {
+  players_.set_room(player, room);
+}
+
+void GameCore::seat_gone(PlayerId player, RoomId room) {
+  rooms_.release(room);
+  players_.clear_room(player, room);
+}
+
+void GameCore::room_disposed(RoomId room) {
+  rooms_.remove(room);
+  log::info("room disposed", {{"room", std::to_string(room)}});
+}
+
+std::vector<rooms::RoomListing> GameCore::list_rooms(rooms::RoomFilter filter,
+                                                     bool unbounded) const {
+  if (!unbounded) {
+    filter.limit = filter.limit == 0 ? kDefaultListLimit : std::min(filter.limit, kMaxListLimit);
+  }
+  return rooms_.list(filter);
+}
+
+std::shared_ptr<rooms::Room> GameCore::find_room(RoomId id, rooms::RoomListing* listing) const {
+  return rooms_.find(id, listing);
+}
+
+bool GameCore::lock_room(RoomId id, bool locked) {
+  auto room = rooms_.find(id);
+  if (!room) return false;
+  rooms_.set_state(id, locked ? rooms::Room::State::locked : rooms::Room::State::open);
+  host_.post(room->shard(), [room, locked] { room->set_locked(locked); });
+  return true;
+}
+
+bool GameCore::close_room(RoomId id, const std::string& reason) {
+  auto room = rooms_.find(id);
+  if (!room) return false;
+  rooms_.set_state(id, rooms::Room::State::closing);
+  host_.post(room->shard(), [room, reason] { room->close(reason); });
+  return true;
+}
+
+bool GameCore::broadcast_to_room(RoomId id, const std::string& text) {
+  auto room = rooms_.find(id);
+  if (!room) return false;
+  host_.post(room->shard(), [room, text] { room->broadcast_notice(text); });
+  return true;
+}
+
+}  // namespace rookery::core

@@ -1,0 +1,167 @@
+// The game core: the one layer every front door (the game protocol's Session, the admin API,
+// the CLI) calls. It owns the player and room directories, the room types and the store handle,
+// and holds every domain rule: who may log in, create, join, leave and reconnect; what a kick
+// or a ban does; how rooms are named and bounded. Front doors translate, authenticate and
+// reply; they decide nothing. Like Nakama's core_* under its api_* and console_* handlers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/host.hpp"
+#include "core/player_directory.hpp"
+#include "rookery.pb.h"
+#include "rooms/game.hpp"
+#include "rooms/room_directory.hpp"
+#include "store/player_store.hpp"
+
+namespace rookery::core {
+
+/// A refusal with the protocol's error code (the admin API maps it to an HTTP status) and a
+/// message fit for the client. code == ERROR_UNSPECIFIED means no refusal.
+struct Refusal {
+  proto::ErrorCode code = proto::ERROR_UNSPECIFIED;
+  std::string message;
+  explicit operator bool() const { return code != proto::ERROR_UNSPECIFIED; }
+};
+
+/// How a player proves who they are.
+struct Credentials {
+  enum class Kind { guest, password, create_account };
+  Kind kind = Kind::guest;
+  std::string device_id;  // guest
+  std::string username;   // password, create_account
+  std::string password;   // password, create_account
+  std::string display_name;
+};
+
+/// What a client asks for when it creates a room.
+struct RoomSpec {
+  std::string type;
+  std::string name;          // empty: "<type>-<id>"
+  uint32_t max_players = 0;  // 0: the type's default
+};
+
+/// A room, or why not. For reservations the seat is held until the room seats or refuses.
+struct RoomOutcome {
+  std::shared_ptr<rooms::Room> room;
+  Refusal refusal;
+};
+
+/// Result of resuming a session by token.
+struct Resumed {
+  std::optional<Binding> binding;
+  Refusal refusal;
+};
+
+/// The game core. Thread-safe: sessions on every shard and the side-port call it. Callbacks
+/// that come from the store run on a store thread; callers post back to their own.
+class GameCore {
+ public:
+  GameCore(const config::RoomsConfig& config, store::PlayerStore& store,
+           std::vector<rooms::GameType> game_types, Host& host);
+
+  // --- accounts ----------------------------------------------------------------------------
+  /// Checks credentials with the store (guest: find or create by device; password: verify;
+  /// create_account: register). `done` runs on a store thread.
+  void authenticate(Credentials credentials, store::PlayerStore::PlayerCallback done);
+  /// Refusal for a failed authenticate (the player is told this; BANNED carries the reason).
+  static Refusal login_refusal(store::Status status, const store::Player& player);
+  /// Binds an authenticated player to its new session and closes the player's older session
+  /// (one player, one session). Returns the new reconnect token and any held seat.
+  Binding bind(const store::Player& player, SessionAddress address);
+  /// Resumes by reconnect token (single use) within the grace window; closes the session the
+  /// token belonged to if it is still connected.
+  Resumed resume(const std::string& token, SessionAddress address);
+  /// A session ended; a seat it held stays reserved for the reconnect grace window.
+  void session_closed(PlayerId player, SessionId session);
+  /// Disconnects a player for `reason` (KICKED): the seat is released for good and the
+  /// reconnect token revoked, so the player must log in again. False if the player had no
+  /// connected session (a seat held for a reconnect is still released).
+  bool kick(PlayerId player, const std::string& reason);
+  /// Bans (until_ms > 0, unix ms) or lifts a ban (0): stored first, then a banned player is
+  /// kicked (BANNED) and loses its token. `done` runs on a store thread.
+  void ban(PlayerId player, int64_t until_ms, std::string reason,
+           store::PlayerStore::StatusCallback done);
+  /// The highest total scores, best first (at most kMaxLeaderboard). `done` on a store thread.
+  void leaderboard(uint32_t limit, store::PlayerStore::TopCallback done);
+  /// One online (or seat-holding) player.
+  std::optional<OnlinePlayer> online(PlayerId player) const;
+  /// Players with a connected session.
+  size_t players_connected() const;
+  /// Forgets players whose session dropped longer than the reconnect grace ago (about once a
+  /// second, from a shard's sweep).
+  void expire_disconnected();
+
+  // --- rooms -------------------------------------------------------------------------------
+  /// The room type called `name`, or null.
+  const rooms::GameType* game_type(const std::string& name) const;
+  const std::vector<rooms::GameType>& game_types() const { return game_types_; }
+  /// Validates `spec` (known type, name rule, max_players bound, not draining) and starts the
+  /// room on a shard the host picks. No seat is reserved.
+  RoomOutcome create_room(const RoomSpec& spec);
+  /// create_room, then a seat in it for the creator.
+  RoomOutcome create_and_reserve(const RoomSpec& spec);
+  /// Reserves a seat in room `id` (not draining, exists, open, not full).
+  RoomOutcome reserve(RoomId id);
+  /// Reserves a seat in the fullest open room of `type`, creating one if none has room.
+  RoomOutcome join_or_create(const std::string& type);
+  /// Gives back a reserved or taken seat (a refused join, a leave).
+  void release_seat(RoomId id);
+  /// The player now holds a seat in `room` (a reconnect finds it).
+  void seat_held(PlayerId player, const std::shared_ptr<rooms::Room>& room);
+  /// The player's seat is gone for good.
+  void seat_gone(PlayerId player, RoomId room);
+  /// A room finished closing.
+  void room_disposed(RoomId room);
+  /// Rooms for a lobby listing or an operator (the limit is bounded by kMaxListLimit unless
+  /// `unbounded`).
+  std::vector<rooms::RoomListing> list_rooms(rooms::RoomFilter filter,
+                                             bool unbounded = false) const;
+  /// One room's handle and listing; null handle if unknown.
+  std::shared_ptr<rooms::Room> find_room(RoomId id, rooms::RoomListing* listing = nullptr) const;
+  std::vector<std::shared_ptr<rooms::Room>> all_rooms() const { return rooms_.all(); }
+  size_t room_count() const { return rooms_.size(); }
+  /// Locks (no new members) or unlocks a room; false if unknown.
+  bool lock_room(RoomId id, bool locked);
+  /// Closes a room: members get RoomClosing with `reason`, results are saved. False if unknown.
+  bool close_room(RoomId id, const std::string& reason);
+  /// An operator notice to a room's members; false if unknown.
+  bool broadcast_to_room(RoomId id, const std::string& text);
+
+  /// True once the server started draining: no new rooms or seats.
+  bool draining() const { return host_.draining(); }
+  store::PlayerStore& store() { return store_; }
+  const config::RoomsConfig& config() const { return config_; }
+
+  static constexpr size_t kMaxRoomName = 64;  // bytes
+  static constexpr size_t kMaxToken = 128;    // bytes
+  static constexpr uint32_t kDefaultListLimit = 100;
+  static constexpr uint32_t kMaxListLimit = 1000;
+  static constexpr uint32_t kDefaultLeaderboard = 10;
+  static constexpr uint32_t kMaxLeaderboard = 100;
+
+ private:
+  Refusal check_room_spec(const RoomSpec& spec, const rooms::GameType*& type) const;
+  std::shared_ptr<rooms::Room> start_room(const rooms::GameType& type, const std::string& name,
+                                          uint32_t max_players);
+  RoomOutcome reserved(rooms::Reservation r) const;
+  // Revokes the player's token and releases its seat for good, then closes its session.
+  bool remove_player(PlayerId player, proto::ErrorCode code, const std::string& reason);
+
+  const config::RoomsConfig config_;
+  store::PlayerStore& store_;
+  std::vector<rooms::GameType> game_types_;
+  Host& host_;
+  rooms::RoomDirectory rooms_;
+  PlayerDirectory players_;
+  std::atomic<uint64_t> next_room_id_{1};
+};
+
+}  // namespace rookery::core

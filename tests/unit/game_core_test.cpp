@@ -1,0 +1,193 @@
+// The game core's rules, with a fake host (one io_context run by the test, a record of closed
+// sessions) and a real SQLite store in a temporary folder.
+#include "core/game_core.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
+
+#include "games/game_types.hpp"
+#include "rooms/room.hpp"
+#include "store/sqlite_store.hpp"
+#include "store_fixtures.hpp"
+
+namespace rookery::core {
+namespace {
+
+using store::testing_support::TempDir;
+
+::testing::Environment* const kQuietLogs =
+    ::testing::AddGlobalTestEnvironment(new store::testing_support::QuietLogs);
+
+// Rooms talk to sessions through this; the core tests only need it to exist.
+struct NullHub : rooms::RoomHub {
+  void deliver(ShardIndex, std::shared_ptr<const std::vector<SessionId>>,
+               std::shared_ptr<const std::string>) override {}
+  void send(ShardIndex, SessionId, std::shared_ptr<const std::string>) override {}
+  void update_seat(ShardIndex, SessionId, rooms::SeatUpdate) override {}
+  void record_matches(std::vector<store::MatchResult>) override {}
+  void seat_gone(PlayerId, RoomId) override {}
+  void room_disposed(RoomId) override {}
+};
+
+// One shard: the test's io_context. Records every session the core closes.
+struct FakeHost : Host {
+  struct Closed {
+    SessionAddress address;
+    int code;
+    std::string reason;
+  };
+  boost::asio::io_context io;
+  NullHub hub;
+  std::vector<Closed> closed;
+  bool drain = false;
+
+  RoomPlacement place_room(const std::string&) override { return {0, &io, nullptr}; }
+  void post(ShardIndex, std::function<void()> fn) override { boost::asio::post(io, std::move(fn)); }
+  void close_session(SessionAddress a, int code, std::string reason) override {
+    closed.push_back({a, code, std::move(reason)});
+  }
+  rooms::RoomHub& room_hub() override { return hub; }
+  bool draining() const override { return drain; }
+};
+
+struct GameCoreTest : ::testing::Test {
+  TempDir dir;
+  FakeHost host;
+  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<GameCore> core;
+
+  void SetUp() override {
+    store::StoreOptions o;
+    o.path = dir.db();
+    store = std::make_unique<store::SqliteStore>(o);
+    core = std::make_unique<GameCore>(config::RoomsConfig{}, *store,
+                                      games::builtin_game_types(games::GameSettings{}), host);
+  }
+  void TearDown() override {
+    for (const auto& room : core->all_rooms()) room->close("test over");
+    host.io.poll();
+  }
+
+  store::Player guest(const std::string& device) {
+    std::promise<std::pair<store::Status, store::Player>> p;
+    Credentials c;
+    c.device_id = device;
+    core->authenticate(c, [&](store::Status st, store::Player pl) { p.set_value({st, pl}); });
+    auto [st, player] = p.get_future().get();
+    EXPECT_EQ(st, store::Status::ok);
+    return player;
+  }
+};
+
+TEST_F(GameCoreTest, RoomSpecsAreCheckedInOnePlace) {
+  EXPECT_EQ(core->create_room({"chess", "", 0}).refusal.code, proto::UNKNOWN_ROOM_TYPE);
+  EXPECT_EQ(core->create_room({"relay", std::string(65, 'x'), 0}).refusal.code,
+            proto::INVALID_ARGUMENT);
+  const uint32_t limit = core->game_type("relay")->max_players_limit;
+  const auto over = core->create_room({"relay", "", limit + 1});
+  EXPECT_EQ(over.refusal.code, proto::INVALID_ARGUMENT);
+  EXPECT_NE(over.refusal.message.find(std::to_string(limit)), std::string::npos);
+  EXPECT_EQ(core->room_count(), 0u);
+
+  const auto made = core->create_room({"relay", "", 0});
+  ASSERT_TRUE(made.room);
+  rooms::RoomListing l;
+  ASSERT_TRUE(core->find_room(made.room->id(), &l));
+  EXPECT_EQ(l.name, "relay-" + std::to_string(made.room->id()));
+  EXPECT_EQ(l.max_players, core->game_type("relay")->default_max_players);
+
+  host.drain = true;
+  EXPECT_EQ(core->create_room({"relay", "late", 0}).refusal.code, proto::SHUTTING_DOWN);
+  EXPECT_EQ(core->reserve(made.room->id()).refusal.code, proto::SHUTTING_DOWN);
+}
+
+TEST_F(GameCoreTest, JoinOrCreateFillsTheFullestRoomThenMakesAnother) {
+  const auto first = core->join_or_create("relay");
+  ASSERT_TRUE(first.room);
+  const auto second = core->join_or_create("relay");
+  ASSERT_TRUE(second.room);
+  EXPECT_EQ(second.room->id(), first.room->id());
+  EXPECT_EQ(core->room_count(), 1u);
+  EXPECT_EQ(core->join_or_create("chess").refusal.code, proto::UNKNOWN_ROOM_TYPE);
+  EXPECT_EQ(core->reserve(9999).refusal.code, proto::ROOM_NOT_FOUND);
+}
+
+TEST_F(GameCoreTest, OnePlayerOneSession) {
+  const auto p = guest("device-one-session");
+  const Binding a = core->bind(p, {0, 11});
+  EXPECT_FALSE(a.token.empty());
+  EXPECT_TRUE(host.closed.empty());
+  const Binding b = core->bind(p, {0, 12});
+  ASSERT_EQ(host.closed.size(), 1u);
+  EXPECT_EQ(host.closed[0].address.session, 11u);
+  EXPECT_EQ(host.closed[0].code, proto::KICKED);
+  EXPECT_NE(a.token, b.token);
+  EXPECT_EQ(core->resume(a.token, {0, 13}).refusal.code, proto::RECONNECT_EXPIRED);
+}
+
+TEST_F(GameCoreTest, ReconnectTokensAreCheckedAndSingleUse) {
+  EXPECT_EQ(core->resume("", {0, 1}).refusal.code, proto::INVALID_ARGUMENT);
+  EXPECT_EQ(core->resume(std::string(129, 'a'), {0, 1}).refusal.code, proto::INVALID_ARGUMENT);
+  EXPECT_EQ(core->resume("no-such-token", {0, 1}).refusal.code, proto::RECONNECT_EXPIRED);
+  const auto p = guest("device-reconnect");
+  const Binding b = core->bind(p, {0, 21});
+  core->session_closed(p.id, 21);
+  const Resumed r = core->resume(b.token, {0, 22});
+  ASSERT_TRUE(r.binding);
+  EXPECT_EQ(r.binding->player, p.id);
+  EXPECT_NE(r.binding->token, b.token);
+  EXPECT_EQ(core->resume(b.token, {0, 23}).refusal.code, proto::RECONNECT_EXPIRED);
+}
+
+TEST_F(GameCoreTest, KickRevokesTheReconnectToken) {
+  const auto p = guest("device-kick");
+  const Binding b = core->bind(p, {0, 31});
+  EXPECT_TRUE(core->kick(p.id, "cool off"));
+  ASSERT_EQ(host.closed.size(), 1u);
+  EXPECT_EQ(host.closed[0].code, proto::KICKED);
+  EXPECT_EQ(host.closed[0].reason, "cool off");
+  EXPECT_EQ(core->resume(b.token, {0, 32}).refusal.code, proto::RECONNECT_EXPIRED);
+  EXPECT_FALSE(core->online(p.id));
+  EXPECT_FALSE(core->kick(p.id, "again"));
+}
+
+TEST_F(GameCoreTest, BanIsStoredThenEnforcedEverywhere) {
+  const auto p = guest("device-ban");
+  const Binding b = core->bind(p, {0, 41});
+  std::promise<store::Status> banned;
+  core->ban(p.id, unix_millis() + 60'000, "spam", [&](store::Status st) { banned.set_value(st); });
+  ASSERT_EQ(banned.get_future().get(), store::Status::ok);
+  ASSERT_EQ(host.closed.size(), 1u);
+  EXPECT_EQ(host.closed[0].code, proto::BANNED);
+  EXPECT_EQ(host.closed[0].reason, "banned: spam");
+  EXPECT_EQ(core->resume(b.token, {0, 42}).refusal.code, proto::RECONNECT_EXPIRED);
+
+  std::promise<std::pair<store::Status, store::Player>> again;
+  Credentials c;
+  c.device_id = "device-ban";
+  core->authenticate(c, [&](store::Status st, store::Player pl) { again.set_value({st, pl}); });
+  const auto [st, player] = again.get_future().get();
+  const Refusal r = GameCore::login_refusal(st, player);
+  EXPECT_EQ(r.code, proto::BANNED);
+  EXPECT_EQ(r.message, "banned: spam");
+}
+
+TEST_F(GameCoreTest, LeaderboardAndListLimitsAreBounded) {
+  std::promise<size_t> n;
+  core->leaderboard(100000,
+                    [&](store::Status, std::vector<store::Stats> top) { n.set_value(top.size()); });
+  EXPECT_LE(n.get_future().get(), GameCore::kMaxLeaderboard);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(core->create_room({"relay", "", 0}).room);
+  rooms::RoomFilter f;
+  f.type = "relay";
+  f.limit = 2;
+  EXPECT_EQ(core->list_rooms(f).size(), 2u);
+  f.limit = 0;  // the default
+  EXPECT_EQ(core->list_rooms(f).size(), 3u);
+}
+
+}  // namespace
+}  // namespace rookery::core
