@@ -106,6 +106,9 @@ mount_in() { # mount_in TYPE SOURCE TARGET [OPTIONS]
   mount -t "$1" ${4:+-o "$4"} "$2" "$R/$3" || die "cannot mount $3"
   mounted+=("$R/$3")
 }
+# The root is a mount point of its own, as / is on a machine (`ip netns exec` needs that).
+mount --bind "$R" "$R" || die "cannot bind-mount the root onto itself"
+mounted+=("$R")
 mount_in proc proc /proc
 mount_in sysfs sysfs /sys
 mount_in devtmpfs udev /dev
