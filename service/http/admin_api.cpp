@@ -4,7 +4,6 @@
 #include <unistd.h>
 #include <boost/json.hpp>
 #include <charconv>
-#include <future>
 #include <sstream>
 
 #include "base/clock.hpp"
@@ -18,20 +17,9 @@ namespace bhttp = boost::beast::http;
 
 namespace {
 
-constexpr auto kStoreWait = std::chrono::seconds(10);
 constexpr auto kShardWait = Millis(1000);
 constexpr size_t kMaxReason = 200;
 constexpr size_t kMaxNotice = 500;
-
-/// Waits for a store callback's result on the side-port thread (bounded).
-template <class T>
-std::optional<T> await(std::future<T>& f) {
-  if (f.wait_for(kStoreWait) != std::future_status::ready) {
-    f.wait();  // the callback references the promise; let it finish before unwinding
-    return std::nullopt;
-  }
-  return f.get();
-}
 
 Response json_response(const Request& req, bhttp::status status, const json::value& body) {
   auto res = make_response(req, status, "application/json", json::serialize(body));
@@ -158,7 +146,9 @@ double p99_ms(const LatencyHistogram& h) {
 /// One request being handled: the request, caller and parsed pieces.
 struct AdminApi::Ctx {
   const Request& req;
+  std::shared_ptr<const Request> request;  // kept by handlers that answer later
   const std::string& peer;
+  Respond respond;
   Caller caller;
   std::vector<std::string_view> parts;  // path segments after /api/v1
   std::map<std::string, std::string> query;
@@ -167,20 +157,25 @@ struct AdminApi::Ctx {
 };
 
 AdminApi::AdminApi(core::Server& server, store::PlayerStore& players, store::AdminStore& admin,
-                   Metrics& metrics, BuildInfo build)
+                   Metrics& metrics, BuildInfo build, Post post)
     : server_(server),
       players_(players),
       admin_(admin),
       metrics_(metrics),
       build_(std::move(build)),
-      auth_(admin, std::chrono::hours(12)) {}
+      auth_(admin, std::chrono::hours(12), std::move(post)) {}
 
 void AdminApi::audit(const Ctx& ctx, const std::string& action, const std::string& target,
+                     const std::string& detail, bool success) {
+  audit(ctx.actor(), action, target, detail, success);
+}
+
+void AdminApi::audit(const std::string& actor, const std::string& action, const std::string& target,
                      const std::string& detail, bool success) {
   metrics_.count_admin_action(action);
   store::AuditEntry e;
   e.at_ms = unix_millis();
-  e.actor = ctx.actor();
+  e.actor = actor;
   e.action = action;
   e.target = target;
   e.detail = detail.substr(0, 500);
@@ -188,68 +183,85 @@ void AdminApi::audit(const Ctx& ctx, const std::string& action, const std::strin
   admin_.append_audit(std::move(e), [](store::Status st) {
     if (st != store::Status::ok) log::error("audit entry not saved");
   });
-  log::info("admin action", {{"actor", ctx.actor()},
+  log::info("admin action", {{"actor", actor},
                              {"action", action},
                              {"target", target},
                              {"ok", success ? "true" : "false"}});
 }
 
-Reply AdminApi::handle(const Request& req, const std::string& peer) {
+void AdminApi::handle(std::shared_ptr<const Request> request, const std::string& peer,
+                      Respond respond) {
+  const Request& req = *request;
   const std::string_view target(req.target().data(), req.target().size());
   const size_t qmark = target.find('?');
   const std::string_view path = target.substr(0, qmark);
-  Ctx ctx{req, peer, {}, split_path(path.substr(std::string_view("/api/v1").size())), {}, {}};
+  Ctx ctx{req,     request, peer,
+          respond, {},      split_path(path.substr(std::string_view("/api/v1").size())),
+          {},      {}};
   if (qmark != std::string_view::npos) ctx.query = parse_query(target.substr(qmark + 1));
   const bool is_login = ctx.parts.size() == 2 && ctx.parts[0] == "auth" && ctx.parts[1] == "login";
-  // Everything but login needs a session, checked before the body is even parsed.
-  if (!is_login) {
-    ctx.caller = auth_.authenticate(req);
-    if (!ctx.caller.session) {
-      return fail(req, bhttp::status::unauthorized, "unauthorized", "log in first");
-    }
-  }
-  if (req.method() == bhttp::verb::post || req.method() == bhttp::verb::put) {
-    if (!req.body().empty()) {
-      boost::system::error_code ec;
-      json::value v = json::parse(req.body(), ec);
-      if (ec || !v.is_object()) {
-        return fail(req, bhttp::status::bad_request, "malformed_json",
-                    "request body must be a JSON object");
+  auto answer = [&]() -> Answer {
+    // Everything but login needs a session, checked before the body is even parsed.
+    if (!is_login) {
+      ctx.caller = auth_.authenticate(req);
+      if (!ctx.caller.session) {
+        return fail(req, bhttp::status::unauthorized, "unauthorized", "log in first");
       }
-      ctx.body = std::move(v.as_object());
     }
-  }
-  if (is_login) {
-    if (req.method() != bhttp::verb::post) {
-      return fail(req, bhttp::status::method_not_allowed, "method_not_allowed", "use POST");
+    if (req.method() == bhttp::verb::post || req.method() == bhttp::verb::put) {
+      if (!req.body().empty()) {
+        boost::system::error_code ec;
+        json::value v = json::parse(req.body(), ec);
+        if (ec || !v.is_object()) {
+          return fail(req, bhttp::status::bad_request, "malformed_json",
+                      "request body must be a JSON object");
+        }
+        ctx.body = std::move(v.as_object());
+      }
     }
-    const auto* u = ctx.body.if_contains("username");
-    const auto* p = ctx.body.if_contains("password");
-    if (!u || !p || !u->is_string() || !p->is_string()) {
-      return fail(req, bhttp::status::bad_request, "invalid_argument",
-                  "username and password (strings) are required");
+    if (is_login) return login(ctx);
+    const bool mutation = req.method() != bhttp::verb::get && req.method() != bhttp::verb::head;
+    if (mutation && !auth_.csrf_ok(req, ctx.caller)) {
+      return fail(req, bhttp::status::forbidden, "csrf", "missing or wrong X-CSRF-Token header");
     }
-    auto r = auth_.login(std::string(u->as_string()), std::string(p->as_string()), peer);
-    if (!r.session) {
-      return fail(req, static_cast<bhttp::status>(r.status),
-                  r.status == 429 ? "rate_limited" : "unauthorized", r.message);
-    }
-    log::info("admin login", {{"user", r.session->username}, {"peer", peer}});
-    Reply reply = ok(req, json::object{{"username", r.session->username},
-                                       {"role", to_string(r.session->role)},
-                                       {"csrf_token", r.session->csrf},
-                                       {"token", r.session->token}});
-    reply.response.set(bhttp::field::set_cookie, auth_.cookie_for(r.session));
-    return reply;
-  }
-  const bool mutation = req.method() != bhttp::verb::get && req.method() != bhttp::verb::head;
-  if (mutation && !auth_.csrf_ok(req, ctx.caller)) {
-    return fail(req, bhttp::status::forbidden, "csrf", "missing or wrong X-CSRF-Token header");
-  }
-  return route(ctx);
+    return route(ctx);
+  }();
+  if (answer) respond(std::move(*answer));
 }
 
-Reply AdminApi::route(Ctx& ctx) {
+AdminApi::Answer AdminApi::login(Ctx& ctx) {
+  const Request& req = ctx.req;
+  if (req.method() != bhttp::verb::post) {
+    return fail(req, bhttp::status::method_not_allowed, "method_not_allowed", "use POST");
+  }
+  const auto* u = ctx.body.if_contains("username");
+  const auto* p = ctx.body.if_contains("password");
+  if (!u || !p || !u->is_string() || !p->is_string()) {
+    return fail(req, bhttp::status::bad_request, "invalid_argument",
+                "username and password (strings) are required");
+  }
+  // The password check runs on the store's KDF pool; Auth calls back on this thread.
+  auth_.login(
+      std::string(u->as_string()), std::string(p->as_string()), ctx.peer,
+      [this, request = ctx.request, respond = ctx.respond, peer = ctx.peer](Auth::LoginResult r) {
+        const Request& rq = *request;
+        if (!r.session) {
+          respond(fail(rq, static_cast<bhttp::status>(r.status),
+                       r.status == 429 ? "rate_limited" : "unauthorized", r.message));
+          return;
+        }
+        log::info("admin login", {{"user", r.session->username}, {"peer", peer}});
+        Reply reply = ok(rq, json::object{{"username", r.session->username},
+                                          {"role", to_string(r.session->role)},
+                                          {"csrf_token", r.session->csrf},
+                                          {"token", r.session->token}});
+        reply.response.set(bhttp::field::set_cookie, auth_.cookie_for(r.session));
+        respond(std::move(reply));
+      });
+  return std::nullopt;
+}
+
+AdminApi::Answer AdminApi::route(Ctx& ctx) {
   const auto& req = ctx.req;
   const auto& p = ctx.parts;
   const auto method = req.method();
@@ -404,7 +416,7 @@ std::string AdminApi::overview_json() {
   return json::serialize(o);
 }
 
-Reply AdminApi::rooms_list(Ctx& ctx) {
+AdminApi::Answer AdminApi::rooms_list(Ctx& ctx) {
   rooms::RoomFilter f;
   f.type = ctx.query["type"];
   f.include_full = true;
@@ -439,7 +451,7 @@ Reply AdminApi::rooms_list(Ctx& ctx) {
             json::object{{"rooms", rooms}, {"total", total}, {"offset", offset}, {"limit", limit}});
 }
 
-Reply AdminApi::room_detail(Ctx& ctx, uint64_t id) {
+AdminApi::Answer AdminApi::room_detail(Ctx& ctx, uint64_t id) {
   auto d = server_.room_detail(id, kShardWait);
   if (!d) return fail(ctx.req, bhttp::status::not_found, "not_found", "no such room");
   json::object o = listing_json(d->listing);
@@ -463,7 +475,7 @@ Reply AdminApi::room_detail(Ctx& ctx, uint64_t id) {
   return ok(ctx.req, o);
 }
 
-Reply AdminApi::room_create(Ctx& ctx) {
+AdminApi::Answer AdminApi::room_create(Ctx& ctx) {
   const auto* t = ctx.body.if_contains("type");
   if (!t || !t->is_string()) {
     return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "type is required");
@@ -490,7 +502,7 @@ Reply AdminApi::room_create(Ctx& ctx) {
   return Reply{json_response(ctx.req, bhttp::status::created, listing_json(l)), {}};
 }
 
-Reply AdminApi::room_action(Ctx& ctx, uint64_t id, const std::string& action) {
+AdminApi::Answer AdminApi::room_action(Ctx& ctx, uint64_t id, const std::string& action) {
   const std::string target = "room:" + std::to_string(id);
   auto text_field = [&](const char* key, size_t max) -> std::optional<std::string> {
     const auto* v = ctx.body.if_contains(key);
@@ -527,64 +539,64 @@ Reply AdminApi::room_action(Ctx& ctx, uint64_t id, const std::string& action) {
   return ok(ctx.req, json::object{{"ok", true}});
 }
 
-Reply AdminApi::players_search(Ctx& ctx) {
+AdminApi::Answer AdminApi::players_search(Ctx& ctx) {
   const std::string q = ctx.query["q"];
   if (q.size() > 64) {
     return fail(ctx.req, bhttp::status::bad_request, "invalid_argument", "q over 64 characters");
   }
   const uint32_t limit =
       static_cast<uint32_t>(std::min<uint64_t>(parse_u64(ctx.query["limit"]).value_or(50), 200));
-  std::promise<std::pair<store::Status, std::vector<store::PlayerSummary>>> p;
-  auto f = p.get_future();
-  admin_.search_players(q, limit, [&p](store::Status st, std::vector<store::PlayerSummary> r) {
-    p.set_value({st, std::move(r)});
-  });
-  auto r = await(f);
-  if (!r || r->first != store::Status::ok) {
-    return fail(ctx.req, bhttp::status::service_unavailable, "store", "player store unavailable");
-  }
-  json::array out;
-  for (const auto& s : r->second) {
-    json::object o = player_json(s.player, s.stats);
-    const auto on = server_.core().online(s.player.id);
+  admin_.search_players(q, limit,
+                        [this, request = ctx.request, respond = ctx.respond](
+                            store::Status st, std::vector<store::PlayerSummary> found) {
+                          if (st != store::Status::ok) {
+                            respond(fail(*request, bhttp::status::service_unavailable, "store",
+                                         "player store unavailable"));
+                            return;
+                          }
+                          json::array out;
+                          for (const auto& f : found) {
+                            json::object o = player_json(f.player, f.stats);
+                            const auto on = server_.core().online(f.player.id);
+                            o["online"] = on && on->address.session != 0;
+                            out.push_back(std::move(o));
+                          }
+                          respond(ok(*request, json::object{{"players", out}}));
+                        });
+  return std::nullopt;
+}
+
+AdminApi::Answer AdminApi::player_detail(Ctx& ctx, int64_t id) {
+  admin_.player_detail(id, [this, id, request = ctx.request, respond = ctx.respond](
+                               store::Status st, store::PlayerDetail d) {
+    const Request& req = *request;
+    if (st == store::Status::not_found) {
+      respond(fail(req, bhttp::status::not_found, "not_found", "no such player"));
+      return;
+    }
+    if (st != store::Status::ok) {
+      respond(fail(req, bhttp::status::service_unavailable, "store", "player store unavailable"));
+      return;
+    }
+    json::object o = player_json(d.player, d.stats);
+    const auto on = server_.core().online(id);
     o["online"] = on && on->address.session != 0;
-    out.push_back(std::move(o));
-  }
-  return ok(ctx.req, json::object{{"players", out}});
-}
-
-Reply AdminApi::player_detail(Ctx& ctx, int64_t id) {
-  std::promise<std::pair<store::Status, store::PlayerDetail>> p;
-  auto f = p.get_future();
-  admin_.player_detail(id, [&p](store::Status st, store::PlayerDetail d) {
-    p.set_value({st, std::move(d)});
+    o["room_id"] = on ? on->room : 0;
+    json::array matches;
+    for (const auto& m : d.recent_matches) {
+      matches.push_back(json::object{{"room_type", m.room_type},
+                                     {"room_id", m.room_id},
+                                     {"score", m.score},
+                                     {"started_ms", m.started_ms},
+                                     {"ended_ms", m.ended_ms}});
+    }
+    o["recent_matches"] = matches;
+    respond(ok(req, o));
   });
-  auto r = await(f);
-  if (!r) return fail(ctx.req, bhttp::status::service_unavailable, "store", "store timeout");
-  if (r->first == store::Status::not_found) {
-    return fail(ctx.req, bhttp::status::not_found, "not_found", "no such player");
-  }
-  if (r->first != store::Status::ok) {
-    return fail(ctx.req, bhttp::status::service_unavailable, "store", "player store unavailable");
-  }
-  const auto& d = r->second;
-  json::object o = player_json(d.player, d.stats);
-  const auto on = server_.core().online(id);
-  o["online"] = on && on->address.session != 0;
-  o["room_id"] = on ? on->room : 0;
-  json::array matches;
-  for (const auto& m : d.recent_matches) {
-    matches.push_back(json::object{{"room_type", m.room_type},
-                                   {"room_id", m.room_id},
-                                   {"score", m.score},
-                                   {"started_ms", m.started_ms},
-                                   {"ended_ms", m.ended_ms}});
-  }
-  o["recent_matches"] = matches;
-  return ok(ctx.req, o);
+  return std::nullopt;
 }
 
-Reply AdminApi::player_action(Ctx& ctx, int64_t id, const std::string& action) {
+AdminApi::Answer AdminApi::player_action(Ctx& ctx, int64_t id, const std::string& action) {
   const std::string target = "player:" + std::to_string(id);
   std::string reason;
   if (const auto* r = ctx.body.if_contains("reason"); r && r->is_string()) {
@@ -620,72 +632,75 @@ Reply AdminApi::player_action(Ctx& ctx, int64_t id, const std::string& action) {
       }
       if (reason.empty()) reason = "banned by an operator";
     }
-    std::promise<store::Status> p;
-    auto f = p.get_future();
     // The core stores the ban, then removes a banned player from the game (session, seat,
     // reconnect token).
-    server_.core().ban(id, until, action == "ban" ? reason : "",
-                       [&p](store::Status st) { p.set_value(st); });
-    const auto st = await(f);
-    const bool found = st && *st == store::Status::ok;
-    audit(ctx, "player." + action, target, reason, found);
-    if (st && *st == store::Status::not_found) {
-      return fail(ctx.req, bhttp::status::not_found, "not_found", "no such player");
-    }
-    if (!found) {
-      return fail(ctx.req, bhttp::status::service_unavailable, "store", "player store unavailable");
-    }
-    return ok(ctx.req, json::object{{"ok", true}, {"banned_until_ms", until}});
+    server_.core().ban(
+        id, until, action == "ban" ? reason : "",
+        [this, until, action, target, reason, actor = ctx.actor(), request = ctx.request,
+         respond = ctx.respond](store::Status st) {
+          const Request& req = *request;
+          audit(actor, "player." + action, target, reason, st == store::Status::ok);
+          if (st == store::Status::not_found) {
+            respond(fail(req, bhttp::status::not_found, "not_found", "no such player"));
+          } else if (st != store::Status::ok) {
+            respond(
+                fail(req, bhttp::status::service_unavailable, "store", "player store unavailable"));
+          } else {
+            respond(ok(req, json::object{{"ok", true}, {"banned_until_ms", until}}));
+          }
+        });
+    return std::nullopt;
   }
   return fail(ctx.req, bhttp::status::not_found, "not_found", "unknown player action");
 }
 
-Reply AdminApi::audit_list(Ctx& ctx) {
+AdminApi::Answer AdminApi::audit_list(Ctx& ctx) {
   const uint32_t limit =
       static_cast<uint32_t>(std::min<uint64_t>(parse_u64(ctx.query["limit"]).value_or(100), 500));
   const int64_t before = static_cast<int64_t>(parse_u64(ctx.query["before"]).value_or(0));
-  std::promise<std::pair<store::Status, std::vector<store::AuditEntry>>> p;
-  auto f = p.get_future();
-  admin_.list_audit(limit, before, [&p](store::Status st, std::vector<store::AuditEntry> e) {
-    p.set_value({st, std::move(e)});
-  });
-  auto r = await(f);
-  if (!r || r->first != store::Status::ok) {
-    return fail(ctx.req, bhttp::status::service_unavailable, "store", "admin store unavailable");
-  }
-  json::array out;
-  for (const auto& e : r->second) {
-    out.push_back(json::object{{"id", e.id},
-                               {"at_ms", e.at_ms},
-                               {"actor", e.actor},
-                               {"action", e.action},
-                               {"target", e.target},
-                               {"detail", e.detail},
-                               {"ok", e.ok}});
-  }
-  return ok(ctx.req, json::object{{"entries", out}});
+  admin_.list_audit(limit, before,
+                    [request = ctx.request, respond = ctx.respond](
+                        store::Status st, std::vector<store::AuditEntry> entries) {
+                      if (st != store::Status::ok) {
+                        respond(fail(*request, bhttp::status::service_unavailable, "store",
+                                     "admin store unavailable"));
+                        return;
+                      }
+                      json::array out;
+                      for (const auto& e : entries) {
+                        out.push_back(json::object{{"id", e.id},
+                                                   {"at_ms", e.at_ms},
+                                                   {"actor", e.actor},
+                                                   {"action", e.action},
+                                                   {"target", e.target},
+                                                   {"detail", e.detail},
+                                                   {"ok", e.ok}});
+                      }
+                      respond(ok(*request, json::object{{"entries", out}}));
+                    });
+  return std::nullopt;
 }
 
-Reply AdminApi::admin_users(Ctx& ctx) {
+AdminApi::Answer AdminApi::admin_users(Ctx& ctx) {
   if (ctx.req.method() == bhttp::verb::get) {
-    std::promise<std::pair<store::Status, std::vector<store::AdminUser>>> p;
-    auto f = p.get_future();
-    admin_.list_admins([&p](store::Status st, std::vector<store::AdminUser> u) {
-      p.set_value({st, std::move(u)});
+    admin_.list_admins([request = ctx.request, respond = ctx.respond](
+                           store::Status st, std::vector<store::AdminUser> users) {
+      if (st != store::Status::ok) {
+        respond(
+            fail(*request, bhttp::status::service_unavailable, "store", "admin store unavailable"));
+        return;
+      }
+      json::array out;
+      for (const auto& u : users) {
+        out.push_back(json::object{{"id", u.id},
+                                   {"username", u.username},
+                                   {"role", u.role},
+                                   {"created_ms", u.created_ms},
+                                   {"last_login_ms", u.last_login_ms}});
+      }
+      respond(ok(*request, json::object{{"users", out}}));
     });
-    auto r = await(f);
-    if (!r || r->first != store::Status::ok) {
-      return fail(ctx.req, bhttp::status::service_unavailable, "store", "admin store unavailable");
-    }
-    json::array out;
-    for (const auto& u : r->second) {
-      out.push_back(json::object{{"id", u.id},
-                                 {"username", u.username},
-                                 {"role", u.role},
-                                 {"created_ms", u.created_ms},
-                                 {"last_login_ms", u.last_login_ms}});
-    }
-    return ok(ctx.req, json::object{{"users", out}});
+    return std::nullopt;
   }
   if (ctx.req.method() != bhttp::verb::post) {
     return fail(ctx.req, bhttp::status::method_not_allowed, "method_not_allowed",
@@ -699,29 +714,36 @@ Reply AdminApi::admin_users(Ctx& ctx) {
     return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
                 "username, password and role (viewer|operator|admin) are required");
   }
-  std::promise<store::Status> p;
-  auto f = p.get_future();
-  admin_.create_admin(std::string(u->as_string()), std::string(pw->as_string()),
-                      std::string(role->as_string()), [&p](store::Status st) { p.set_value(st); });
-  const auto st = await(f);
   const std::string target = "admin:" + std::string(u->as_string());
-  audit(ctx, "admin.create", target, std::string(role->as_string()),
-        st && *st == store::Status::ok);
-  if (!st) return fail(ctx.req, bhttp::status::service_unavailable, "store", "store timeout");
-  switch (*st) {
-    case store::Status::ok:
-      return Reply{json_response(ctx.req, bhttp::status::created, json::object{{"ok", true}}), {}};
-    case store::Status::username_taken:
-      return fail(ctx.req, bhttp::status::conflict, "taken", "username is taken");
-    case store::Status::invalid:
-      return fail(ctx.req, bhttp::status::bad_request, "invalid_argument",
-                  "username 3-32 of [A-Za-z0-9_.-], password 8-256 bytes");
-    default:
-      return fail(ctx.req, bhttp::status::service_unavailable, "store", "admin store unavailable");
-  }
+  const std::string role_name(role->as_string());
+  admin_.create_admin(
+      std::string(u->as_string()), std::string(pw->as_string()), role_name,
+      [this, target, role_name, actor = ctx.actor(), request = ctx.request,
+       respond = ctx.respond](store::Status st) {
+        const Request& req = *request;
+        audit(actor, "admin.create", target, role_name, st == store::Status::ok);
+        switch (st) {
+          case store::Status::ok:
+            respond(
+                Reply{json_response(req, bhttp::status::created, json::object{{"ok", true}}), {}});
+            return;
+          case store::Status::username_taken:
+            respond(fail(req, bhttp::status::conflict, "taken", "username is taken"));
+            return;
+          case store::Status::invalid:
+            respond(fail(req, bhttp::status::bad_request, "invalid_argument",
+                         "username 3-32 of [A-Za-z0-9_.-], password 8-256 bytes"));
+            return;
+          default:
+            respond(
+                fail(req, bhttp::status::service_unavailable, "store", "admin store unavailable"));
+            return;
+        }
+      });
+  return std::nullopt;
 }
 
-Reply AdminApi::config_view(Ctx& ctx) {
+AdminApi::Answer AdminApi::config_view(Ctx& ctx) {
   // config::dump is "key = value" lines; nothing in it is secret today (admin passwords come
   // from the environment and are never part of the config), but redact by name to stay safe.
   json::object out;
@@ -743,7 +765,7 @@ Reply AdminApi::config_view(Ctx& ctx) {
   return ok(ctx.req, json::object{{"config", out}});
 }
 
-Reply AdminApi::drain(Ctx& ctx) {
+AdminApi::Answer AdminApi::drain(Ctx& ctx) {
   audit(ctx, "server.drain", "server", "", true);
   // The same path as SIGTERM: the signal thread in main() runs the drain.
   ::kill(::getpid(), SIGTERM);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -20,32 +22,42 @@ class Server;
 
 namespace rookery::http {
 
-/// Handles /api/v1/*. Single-threaded: the side-port thread.
+/// Handles /api/v1/*. Its state (sessions, rate samples) lives on the side-port thread; store
+/// calls answer on store threads and reply from there without touching that state.
 class AdminApi {
  public:
+  /// Runs a function on the side-port thread, later.
+  using Post = std::function<void(std::function<void()>)>;
   AdminApi(core::Server& server, store::PlayerStore& players, store::AdminStore& admin,
-           Metrics& metrics, BuildInfo build);
+           Metrics& metrics, BuildInfo build, Post post);
 
-  /// Answers one /api/v1 request (path already known to start with /api/v1/).
-  Reply handle(const Request& req, const std::string& peer);
+  /// Answers one /api/v1 request (path already known to start with /api/v1/), now or later
+  /// through `respond`; never blocks the side-port thread on the store.
+  void handle(std::shared_ptr<const Request> req, const std::string& peer, Respond respond);
 
   /// The overview object (also used by the live stream).
   std::string overview_json();
 
  private:
   struct Ctx;
-  Reply route(Ctx& ctx);
-  Reply rooms_list(Ctx& ctx);
-  Reply room_detail(Ctx& ctx, uint64_t id);
-  Reply room_action(Ctx& ctx, uint64_t id, const std::string& action);
-  Reply room_create(Ctx& ctx);
-  Reply players_search(Ctx& ctx);
-  Reply player_detail(Ctx& ctx, int64_t id);
-  Reply player_action(Ctx& ctx, int64_t id, const std::string& action);
-  Reply audit_list(Ctx& ctx);
-  Reply admin_users(Ctx& ctx);
-  Reply config_view(Ctx& ctx);
-  Reply drain(Ctx& ctx);
+  /// A reply now, or nullopt when the handler answers later through the request's Respond.
+  using Answer = std::optional<Reply>;
+  Answer login(Ctx& ctx);
+  Answer route(Ctx& ctx);
+  Answer rooms_list(Ctx& ctx);
+  Answer room_detail(Ctx& ctx, uint64_t id);
+  Answer room_action(Ctx& ctx, uint64_t id, const std::string& action);
+  Answer room_create(Ctx& ctx);
+  Answer players_search(Ctx& ctx);
+  Answer player_detail(Ctx& ctx, int64_t id);
+  Answer player_action(Ctx& ctx, int64_t id, const std::string& action);
+  Answer audit_list(Ctx& ctx);
+  Answer admin_users(Ctx& ctx);
+  Answer config_view(Ctx& ctx);
+  Answer drain(Ctx& ctx);
+  // Audits and counts an admin action. Thread-safe (store callbacks call it).
+  void audit(const std::string& actor, const std::string& action, const std::string& target,
+             const std::string& detail, bool ok);
   void audit(const Ctx& ctx, const std::string& action, const std::string& target,
              const std::string& detail, bool ok);
 

@@ -2,7 +2,6 @@
 
 #include <boost/beast/http/field.hpp>
 #include <cerrno>
-#include <future>
 #include <stdexcept>
 
 #include "base/random.hpp"
@@ -65,10 +64,10 @@ constexpr double kAttemptsPerSecond = 1.0 / 12.0;
 
 }  // namespace
 
-Auth::Auth(store::AdminStore& store, std::chrono::seconds session_ttl)
-    : store_(store), ttl_(session_ttl) {}
+Auth::Auth(store::AdminStore& store, std::chrono::seconds session_ttl, Post post)
+    : store_(store), ttl_(session_ttl), post_(std::move(post)) {}
 
-bool Auth::allow_attempt(const std::string& peer) {
+bool Auth::take_attempt(const std::string& peer) {
   const auto now = Clock::now();
   if (attempts_.size() > 10000) attempts_.clear();  // bound memory under a spray of addresses
   Attempts& a = attempts_[peer];
@@ -77,37 +76,46 @@ bool Auth::allow_attempt(const std::string& peer) {
     a.tokens = std::min(kAttemptBurst, a.tokens + elapsed * kAttemptsPerSecond);
   }
   a.last = now;
-  return a.tokens >= 1;
+  if (a.tokens < 1) return false;
+  // Taken now, given back on success: checks run concurrently, so a burst of parallel guesses
+  // cannot all pass before the first failure is counted.
+  a.tokens -= 1;
+  return true;
 }
 
-Auth::LoginResult Auth::login(const std::string& username, const std::string& password,
-                              const std::string& peer) {
-  LoginResult r;
-  if (!allow_attempt(peer)) {
+void Auth::login(std::string username, std::string password, std::string peer,
+                 std::function<void(LoginResult)> done) {
+  if (!take_attempt(peer)) {
+    LoginResult r;
     r.status = 429;
     r.message = "too many failed logins from this address; wait a minute";
-    return r;
+    done(std::move(r));
+    return;
   }
-  std::promise<std::pair<store::Status, store::AdminUser>> p;
-  auto f = p.get_future();
-  store_.verify_admin(username, password, [&p](store::Status st, store::AdminUser u) {
-    p.set_value({st, std::move(u)});
-  });
-  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-    // The callback still holds a reference to `p`; it must outlive it, so wait it out.
-    f.wait();
-    r.status = 503;
-    r.message = "admin store is slow; try again";
-    return r;
+  // The store verifies on its KDF pool and answers on a store thread; the session table lives
+  // on the side-port thread, so the rest happens there.
+  store_.verify_admin(std::move(username), std::move(password),
+                      [this, peer = std::move(peer), done = std::move(done)](
+                          store::Status st, store::AdminUser user) mutable {
+                        post_([this, st, user = std::move(user), peer = std::move(peer),
+                               done = std::move(done)] { done(finish_login(st, user, peer)); });
+                      });
+}
+
+Auth::LoginResult Auth::finish_login(store::Status status, const store::AdminUser& user,
+                                     const std::string& peer) {
+  LoginResult r;
+  if (status == store::Status::ok || status == store::Status::failed) {
+    // Only a wrong guess spends the attempt.
+    Attempts& a = attempts_[peer];
+    a.tokens = std::min(kAttemptBurst, a.tokens + 1);
   }
-  auto [status, user] = f.get();
   if (status == store::Status::failed) {
     r.status = 503;
     r.message = "admin store unavailable";
     return r;
   }
   if (status != store::Status::ok) {
-    attempts_[peer].tokens -= 1;
     r.status = status == store::Status::invalid ? 400 : 401;
     r.message = "wrong username or password";
     return r;

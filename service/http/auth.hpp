@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -39,10 +40,13 @@ struct Caller {
   bool via_cookie = false;
 };
 
-/// Login, sessions and CSRF. Single-threaded: used only on the side-port thread.
+/// Login, sessions and CSRF. Single-threaded: used only on the side-port thread; the password
+/// check runs on the store's KDF pool and the result comes back through `post`.
 class Auth {
  public:
-  Auth(store::AdminStore& store, std::chrono::seconds session_ttl);
+  /// Runs a function on the side-port thread, later.
+  using Post = std::function<void(std::function<void()>)>;
+  Auth(store::AdminStore& store, std::chrono::seconds session_ttl, Post post);
 
   /// Outcome of a login attempt.
   struct LoginResult {
@@ -50,9 +54,10 @@ class Auth {
     std::string message;
     const AdminSession* session = nullptr;
   };
-  /// Verifies a username and password (blocks this thread for the KDF, bounded).
-  LoginResult login(const std::string& username, const std::string& password,
-                    const std::string& peer);
+  /// Verifies a username and password without blocking this thread: `done` runs later on the
+  /// side-port thread with the result (a session on success).
+  void login(std::string username, std::string password, std::string peer,
+             std::function<void(LoginResult)> done);
   /// True while the session with this token exists and has not expired.
   bool valid(const std::string& token) const;
   /// Ends the session with this token.
@@ -67,10 +72,15 @@ class Auth {
   static constexpr const char* kCookieName = "rookery_session";
 
  private:
-  bool allow_attempt(const std::string& peer);
+  // Takes one attempt from the address's failed-login budget; false if none is left.
+  bool take_attempt(const std::string& peer);
+
+  LoginResult finish_login(store::Status status, const store::AdminUser& user,
+                           const std::string& peer);
 
   store::AdminStore& store_;
   std::chrono::seconds ttl_;
+  Post post_;
   std::unordered_map<std::string, AdminSession> sessions_;
   struct Attempts {
     double tokens = 5;

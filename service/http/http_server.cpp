@@ -70,18 +70,48 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return write_error(bhttp::status::payload_too_large, "request body over the limit");
     }
     if (ec) return close();
-    const Request& req = parser_->get();
-    Reply reply;
+    request_ = std::make_shared<const Request>(parser_->release());
+    const uint64_t turn = ++turn_;
+    // No answer in time (a lost callback, a store that hangs): the client hears so, and a late
+    // answer is dropped.
+    timer_.expires_after(settings_.handler_timeout);
+    timer_.async_wait([self = shared_from_this(), turn](const error_code& e) {
+      if (e || self->turn_ != turn || !self->awaiting_) return;
+      log::warn("side-port request not answered in time",
+                {{"target", std::string(self->request_->target())}});
+      self->on_reply(turn, Reply{make_response(*self->request_, bhttp::status::service_unavailable,
+                                               "application/json",
+                                               R"({"error":{"code":"timeout","message":)"
+                                               R"("the server did not answer in time"}})"),
+                                 {}});
+    });
+    awaiting_ = true;
+    Respond respond = [self = shared_from_this(), turn](Reply reply) {
+      auto ex = self->stream_.get_executor();
+      asio::post(ex, [self, turn, reply = std::move(reply)]() mutable {
+        self->on_reply(turn, std::move(reply));
+      });
+    };
     try {
-      reply = handler_(req, peer_);
+      handler_(request_, peer_, std::move(respond));
     } catch (const std::exception& e) {
       log::error("side-port handler failed",
-                 {{"target", std::string(req.target())}, {"error", e.what()}});
-      reply.response = make_response(req, bhttp::status::internal_server_error, "application/json",
-                                     R"({"error":{"code":"internal","message":"internal error"}})");
+                 {{"target", std::string(request_->target())}, {"error", e.what()}});
+      on_reply(turn, Reply{make_response(
+                               *request_, bhttp::status::internal_server_error, "application/json",
+                               R"({"error":{"code":"internal","message":"internal error"}})"),
+                           {}});
     }
+  }
+
+  // The handler's answer for request `turn` (ignored if that request was answered already).
+  void on_reply(uint64_t turn, Reply reply) {
+    if (turn != turn_ || !awaiting_) return;
+    awaiting_ = false;
+    timer_.cancel();
     if (reply.stream.next) return start_stream(std::move(reply.stream));
     res_ = std::make_shared<Response>(std::move(reply.response));
+    stream_.expires_after(settings_.read_timeout);  // the write's own deadline
     bhttp::async_write(stream_, *res_, [self = shared_from_this()](const error_code& e, size_t) {
       if (e || !self->res_->keep_alive()) return self->close();
       self->read_next();
@@ -141,6 +171,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<const Request> request_;  // the request being answered
+  uint64_t turn_ = 0;                       // which request on this connection
+  bool awaiting_ = false;                   // its answer has not been written yet
   std::shared_ptr<Response> res_;
   EventStream sse_;
   std::string peer_;
@@ -185,6 +218,10 @@ void HttpServer::stop() {
   });
   io_.stop();
   thread_.join();
+}
+
+void HttpServer::post(std::function<void()> fn) {
+  asio::post(io_, std::move(fn));
 }
 
 void HttpServer::accept_next() {

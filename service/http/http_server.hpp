@@ -1,6 +1,7 @@
 // The HTTP side-port (Boost.Beast, HTTP/1.1, keep-alive). It runs on its own thread and
-// io_context, never on a game shard: handlers that need game state ask the shards by posting
-// and waiting (bounded), so a slow scrape or admin call cannot stall the game loops.
+// io_context, never on a game shard. Handlers answer through a Respond callback, so slow work
+// (a store call, a password hash) continues elsewhere and the side-port thread stays free for
+// /healthz and /metrics; a request not answered within `handler_timeout` gets a 503.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -31,8 +32,13 @@ struct Reply {
   EventStream stream;
 };
 
-/// Answers one request on the side-port thread. `peer` is the client's address.
-using Handler = std::function<Reply(const Request& request, const std::string& peer)>;
+/// Delivers a handler's answer; callable once, from any thread (later calls are ignored).
+using Respond = std::function<void(Reply)>;
+
+/// Starts answering one request; called on the side-port thread, which it must not block.
+/// `peer` is the client's address. The request stays valid while someone holds `request`.
+using Handler = std::function<void(std::shared_ptr<const Request> request, const std::string& peer,
+                                   Respond respond)>;
 
 /// Side-port limits.
 struct HttpSettings {
@@ -41,7 +47,8 @@ struct HttpSettings {
   uint32_t header_limit = 8 * 1024;   // larger headers: 431
   uint32_t body_limit = 1024 * 1024;  // larger bodies: 413
   std::chrono::seconds read_timeout{30};
-  uint32_t max_connections = 256;  // side-port connections at once
+  uint32_t max_connections = 256;            // side-port connections at once
+  std::chrono::seconds handler_timeout{20};  // unanswered past this: 503
 };
 
 /// The side-port server.
@@ -59,6 +66,8 @@ class HttpServer {
   void stop();
   /// The bound port.
   uint16_t port() const { return port_; }
+  /// Runs `fn` on the side-port thread, later (for handlers finishing work begun elsewhere).
+  void post(std::function<void()> fn);
 
  private:
   void accept_next();

@@ -13,10 +13,13 @@ SidePort::SidePort(const SidePortSettings& settings, core::Server& server,
       server_(server),
       players_(players),
       metrics_(settings.build),
-      api_(server, players, admin, metrics_, settings.build) {
+      api_(server, players, admin, metrics_, settings.build,
+           [this](std::function<void()> fn) { http_->post(std::move(fn)); }) {
   http_ = std::make_unique<HttpServer>(
       settings_.http,
-      [this](const Request& req, const std::string& peer) { return handle(req, peer); });
+      [this](std::shared_ptr<const Request> req, const std::string& peer, Respond respond) {
+        handle(std::move(req), peer, std::move(respond));
+      });
 }
 
 SidePort::~SidePort() {
@@ -30,7 +33,9 @@ void SidePort::stop() {
   http_->stop();
 }
 
-Reply SidePort::handle(const Request& req, const std::string& peer) {
+void SidePort::handle(std::shared_ptr<const Request> request, const std::string& peer,
+                      Respond respond) {
+  const Request& req = *request;
   std::string_view target(req.target().data(), req.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
   Reply reply;
@@ -50,7 +55,9 @@ Reply SidePort::handle(const Request& req, const std::string& peer) {
         req, ready ? bhttp::status::ok : bhttp::status::service_unavailable, "text/plain",
         ready ? "ready\n" : (server_.draining() ? "draining\n" : "starting\n"));
   } else if (path.substr(0, 8) == "/api/v1/" || path == "/api/v1") {
-    reply = api_.handle(req, peer);
+    // The admin API may answer later (store calls, password checks run off this thread).
+    api_.handle(std::move(request), peer, std::move(respond));
+    return;
   } else if (path == "/") {
     reply.response = make_response(req, bhttp::status::found, "text/plain", "see /admin/\n");
     reply.response.set(bhttp::field::location, "/admin/");
@@ -65,7 +72,7 @@ Reply SidePort::handle(const Request& req, const std::string& peer) {
     reply.response = make_response(req, bhttp::status::not_found, "application/json",
                                    R"({"error":{"code":"not_found","message":"no such path"}})");
   }
-  return reply;
+  respond(std::move(reply));
 }
 
 }  // namespace rookery::http

@@ -35,7 +35,7 @@ class SidePort {
   uint16_t port() const { return http_->port(); }
 
  private:
-  Reply handle(const Request& req, const std::string& peer);
+  void handle(std::shared_ptr<const Request> req, const std::string& peer, Respond respond);
 
   SidePortSettings settings_;
   core::Server& server_;

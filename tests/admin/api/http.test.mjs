@@ -2,7 +2,7 @@
 // files under /admin/, and the live overview stream (Server-Sent Events).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { env, call, as, eventually, uniqueName, rawExchange } from '../lib/env.mjs';
+import { env, call, as, eventually, uniqueName, rawExchange, rawRequest } from '../lib/env.mjs';
 import { GameClient } from '../lib/game-client.mjs';
 
 const clients = [];
@@ -153,4 +153,32 @@ test('the overview counts a connected client', async () => {
   assert.ok(o.connections.tcp >= 1);
   assert.ok(o.shards >= 1);
   assert.equal(typeof o.version, 'string');
+});
+
+test('password checks do not hold up /healthz and /metrics (the side-port thread never waits)', async () => {
+  // 40 wrong-password logins from 40 addresses (so the per-address budget lets each through):
+  // each costs one Argon2id verify on the store's KDF pool, hundreds of milliseconds in all.
+  const started = Date.now();
+  const logins = [];
+  for (let i = 0; i < 40; i += 1) {
+    logins.push(
+      rawRequest({
+        method: 'POST',
+        path: '/api/v1/auth/login',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: `wrong-password-${i}` }),
+        localAddress: `127.0.0.${100 + i}`,
+      }).then((r) => ({ status: r.status, at: Date.now() - started })),
+    );
+  }
+  await new Promise((r) => setTimeout(r, 20)); // the logins are queued now
+  const health = await rawRequest({ path: '/healthz' }).then((r) => ({ status: r.status, at: Date.now() - started }));
+  const metrics = await rawRequest({ path: '/metrics' }).then((r) => ({ status: r.status, at: Date.now() - started }));
+  const done = await Promise.all(logins);
+  for (const l of done) assert.equal(l.status, 401);
+  const last = Math.max(...done.map((l) => l.at));
+  assert.equal(health.status, 200);
+  assert.equal(metrics.status, 200);
+  // Health and metrics answered while password checks were still running, not after them.
+  assert.ok(health.at < last && metrics.at < last, `healthz at ${health.at} ms, metrics at ${metrics.at} ms, last login at ${last} ms`);
 });
