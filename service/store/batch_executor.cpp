@@ -162,6 +162,8 @@ bool BatchExecutor::ensure_connected(Lane& lane) {
   }
   lane.backoff = options_.reconnect_min;
   lanes_down_.fetch_sub(1, std::memory_order_relaxed);
+  // A new connection (opened, statements prepared) shows the database answers again.
+  if (lane.writer) last_batch_failed_.store(false, std::memory_order_relaxed);
   {
     std::lock_guard lock(metrics_mu_);
     ++metrics_.reconnects;

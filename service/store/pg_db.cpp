@@ -102,6 +102,8 @@ Connection Connection::open(const std::string& url) {
   // "ok" must mean durable: a server configured with synchronous_commit off would otherwise
   // acknowledge commits it can still lose.
   conn.exec("SET synchronous_commit TO on");
+  // NOTICEs (e.g. "already exists, skipping") would go to stderr unasked.
+  conn.exec("SET client_min_messages TO warning");
   return conn;
 }
 
