@@ -260,7 +260,8 @@ constexpr std::array kKeys = {
         .type = Type::string,
         .min = 1,
         .max = 4096,  // PATH_MAX
-        .help = "SQLite database file; its folder is created if missing",
+        .help = "Player store: a SQLite database file (its folder is created if missing), or a "
+                "postgresql:// URL for PostgreSQL (keep the password in PGPASSFILE or PGPASSWORD)",
         .access = field<&Config::store, &StoreConfig::db>},
     Key{.section = "Player store",
         .name = "synchronous",

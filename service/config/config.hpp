@@ -53,7 +53,7 @@ struct RoomsConfig {
 
 /// The player store (store/).
 struct StoreConfig {
-  std::string db = "data/rookery.db";  // SQLite file; its folder is created if missing
+  std::string db = "data/rookery.db";  // SQLite file (folder created if missing) or postgresql://
   std::string synchronous = "full";    // SQLite PRAGMA synchronous: "full" or "normal"
   uint32_t batch_max = 512;            // requests per transaction at most
 
