@@ -67,6 +67,7 @@ class Connection {
   bool ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
   /// True while a transaction block is open (also when it failed and awaits ROLLBACK).
   bool in_transaction() const;
+  /// The raw handle, for the few libpq calls not wrapped here.
   PGconn* get() const { return conn_; }
 
  private:
