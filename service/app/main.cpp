@@ -112,6 +112,9 @@ int serve(const config::Config& configured) {
     opts.path = cfg.store.db;
     opts.synchronous = cfg.store.synchronous;
     opts.batch_max = cfg.store.batch_max;
+    opts.queue_max = cfg.store.queue_max;
+    opts.kdf_queue_max = cfg.store.kdf_queue_max;
+    opts.read_connections = cfg.store.read_connections;
     store = store::open_store(opts);
   } catch (const std::exception& e) {
     log::error("cannot open the player store", {{"db", cfg.store.db}, {"error", e.what()}});

@@ -32,7 +32,10 @@ pg_as_owner() {
 pg_server_start() {
   local bin
   bin=$(pg_server_bin) || return 1
-  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rookery-pg.XXXXXX")
+  # As root the server runs as nobody, who must reach the folder: /tmp, not a private TMPDIR.
+  local parent=${TMPDIR:-/tmp}
+  if [[ $(id -u) -eq 0 ]]; then parent=/tmp; fi
+  PG_DIR=$(mktemp -d "$parent/rookery-pg.XXXXXX")
   chmod 755 "$PG_DIR"
   mkdir -p "$PG_DIR/data" "$PG_DIR/socket" "$PG_DIR/log"
   if [[ $(id -u) -eq 0 ]]; then
