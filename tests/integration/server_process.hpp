@@ -59,6 +59,8 @@ inline std::string postgres_schema(const fs::path& dir) {
 /// Runs one SQL command on the base server; false (and a message on stderr) if it failed.
 inline bool postgres_command(const std::string& sql) {
   PGconn* conn = PQconnectdb(postgres_base_url().c_str());
+  // NOTICEs ("drop cascades to ...") would clutter the test output.
+  if (PQstatus(conn) == CONNECTION_OK) PQclear(PQexec(conn, "SET client_min_messages TO warning"));
   PGresult* r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, sql.c_str()) : nullptr;
   const bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
   if (!ok) std::fprintf(stderr, "%s: %s\n", sql.c_str(), PQerrorMessage(conn));
