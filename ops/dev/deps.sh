@@ -9,11 +9,12 @@ ROOKERY_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-all-dev libboost-json1.81-dev
   libprotobuf-dev protobuf-compiler
-  libsqlite3-dev sqlite3 libsodium-dev prometheus-cpp-dev
+  libsqlite3-dev sqlite3 libsodium-dev prometheus-cpp-dev libpq-dev
   libgtest-dev googletest
 )
-# Browser tests drive Debian's Chromium with playwright-core from npm.
-ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck prometheus curl python3)
+# Browser tests drive Debian's Chromium with playwright-core from npm; the postgres suite starts
+# Debian's PostgreSQL 15 server (postgresql) in a temporary folder.
+ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck prometheus curl python3 postgresql)
 
 rookery_install_packages() {
   local missing=()

@@ -2,6 +2,7 @@
 # Installs what is missing, builds everything once, and runs every test suite:
 #   format   clang-format check of the C++ sources
 #   ctest    unit and integration tests (GoogleTest; real server, real sockets)
+#   postgres the store conformance suite, fault tests and integration tests on a real PostgreSQL
 #   admin    admin API over real HTTP and the admin console in headless Chromium
 #   prometheus  a real Prometheus scrapes a running rookery with clients connected
 #   jsunit   unit tests of the JavaScript client library and the web client (node --test)
@@ -23,7 +24,7 @@ set +e
 
 suites=("$@")
 if ((${#suites[@]} == 0)); then
-  suites=(format ctest jsunit admin prometheus web infra smoke)
+  suites=(format ctest postgres jsunit admin prometheus web infra smoke)
 fi
 
 total_passed=0
@@ -123,6 +124,7 @@ for suite in "${suites[@]}"; do
   case "$suite" in
     format) run_suite format format_suite ;;
     ctest) run_suite ctest ctest_suite ;;
+    postgres) run_suite postgres bash "$root/tests/postgres/run.sh" ;;
     jsunit) run_suite jsunit js_unit_suite ;;
     admin) run_suite admin bash "$root/tests/admin/run.sh" ;;
     prometheus) run_suite prometheus bash "$root/tests/admin/prometheus/prometheus.sh" ;;

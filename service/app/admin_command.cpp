@@ -19,7 +19,7 @@
 
 #include "base/log.hpp"
 #include "base/random.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/store.hpp"
 
 namespace rookery::app {
 namespace {
@@ -187,13 +187,13 @@ int read_password(const std::string& name, std::string& out) {
 
 // ---------------------------------------------------------------------------------------------
 
-std::unique_ptr<store::SqliteStore> open_store(const config::Config& cfg) {
+std::unique_ptr<store::Store> open_store(const config::Config& cfg) {
   store::StoreOptions options;
   options.path = cfg.store.db;
   options.synchronous = cfg.store.synchronous;
   options.batch_max = cfg.store.batch_max;
   try {
-    return std::make_unique<store::SqliteStore>(options);
+    return store::open_store(options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "rookery admin: cannot open the database: %s\n", e.what());
     return nullptr;

@@ -20,7 +20,7 @@
 #include "http/side_port.hpp"
 #include "store/backup.hpp"
 #include "store/migrations.hpp"
-#include "store/sqlite_store.hpp"
+#include "store/store.hpp"
 
 namespace {
 
@@ -76,7 +76,9 @@ std::string display_host(const std::string& bind) {
 // The folder of the SQLite file, where a generated first admin password is kept; empty for an
 // in-memory database.
 std::string admin_password_file(const std::string& db) {
-  if (db.empty() || db == ":memory:" || db.starts_with("file:")) return "";
+  if (db.empty() || db == ":memory:" || db.starts_with("file:") || store::is_postgres_url(db)) {
+    return "";
+  }
   const auto slash = db.find_last_of('/');
   return (slash == std::string::npos ? std::string() : db.substr(0, slash + 1)) + "admin-password";
 }
@@ -104,13 +106,16 @@ int serve(const config::Config& configured) {
 
   raise_fd_limit(cfg.net.max_connections);
 
-  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<store::Store> store;
   try {
     store::StoreOptions opts;
     opts.path = cfg.store.db;
     opts.synchronous = cfg.store.synchronous;
     opts.batch_max = cfg.store.batch_max;
-    store = std::make_unique<store::SqliteStore>(opts);
+    opts.queue_max = cfg.store.queue_max;
+    opts.kdf_queue_max = cfg.store.kdf_queue_max;
+    opts.read_connections = cfg.store.read_connections;
+    store = store::open_store(opts);
   } catch (const std::exception& e) {
     log::error("cannot open the player store", {{"db", cfg.store.db}, {"error", e.what()}});
     return 1;

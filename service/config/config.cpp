@@ -260,7 +260,8 @@ constexpr std::array kKeys = {
         .type = Type::string,
         .min = 1,
         .max = 4096,  // PATH_MAX
-        .help = "SQLite database file; its folder is created if missing",
+        .help = "Player store: a SQLite database file (its folder is created if missing), or a "
+                "postgresql:// URL for PostgreSQL (keep the password in PGPASSFILE or PGPASSWORD)",
         .access = field<&Config::store, &StoreConfig::db>},
     Key{.section = "Player store",
         .name = "synchronous",
@@ -279,6 +280,33 @@ constexpr std::array kKeys = {
         .max = 100'000,
         .help = "Store requests committed in one transaction at most",
         .access = field<&Config::store, &StoreConfig::batch_max>},
+    Key{.section = "Player store",
+        .name = "queue_max",
+        .flag = "--queue-max",
+        .env = "ROOKERY_QUEUE_MAX",
+        .min = 1,
+        .max = 10'000'000,
+        .help = "Store requests waiting for the database at most; past it requests fail at once "
+                "with a retry-later error",
+        .access = field<&Config::store, &StoreConfig::queue_max>},
+    Key{.section = "Player store",
+        .name = "kdf_queue_max",
+        .flag = "--kdf-queue-max",
+        .env = "ROOKERY_KDF_QUEUE_MAX",
+        .min = 1,
+        .max = 100'000,
+        .help = "Passwords waiting for Argon2id hashing at most (each takes ~50 ms of a core); "
+                "past it logins and registrations fail at once with a retry-later error",
+        .access = field<&Config::store, &StoreConfig::kdf_queue_max>},
+    Key{.section = "Player store",
+        .name = "read_connections",
+        .flag = "--read-connections",
+        .env = "ROOKERY_READ_CONNECTIONS",
+        .min = 0,
+        .max = 64,
+        .help = "PostgreSQL only: reader connections beside the one writer (0: reads queue on the "
+                "writer)",
+        .access = field<&Config::store, &StoreConfig::read_connections>},
 
     // HTTP side-port (http/).
     Key{.section = "HTTP side-port",

@@ -53,9 +53,12 @@ struct RoomsConfig {
 
 /// The player store (store/).
 struct StoreConfig {
-  std::string db = "data/rookery.db";  // SQLite file; its folder is created if missing
+  std::string db = "data/rookery.db";  // SQLite file (folder created if missing) or postgresql://
   std::string synchronous = "full";    // SQLite PRAGMA synchronous: "full" or "normal"
   uint32_t batch_max = 512;            // requests per transaction at most
+  uint32_t queue_max = 10000;          // requests waiting for the database; more: overloaded
+  uint32_t kdf_queue_max = 256;        // passwords waiting for hashing; more: overloaded
+  uint32_t read_connections = 2;       // PostgreSQL reader connections beside the writer
 
   bool operator==(const StoreConfig&) const = default;
 };

@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "store/sqlite_db.hpp"
+#include "store/store.hpp"
 
 namespace rookery::store {
 namespace {
@@ -180,6 +181,17 @@ int run_backup(const std::string& db, const std::vector<std::string>& args) {
     return 2;
   }
   const std::string& file = args[0];
+  if (is_postgres_url(db)) {
+    // A server database has its own consistent, online dump tool; copying it file by file is
+    // not something rookery should pretend to do.
+    std::fprintf(
+        stderr,
+        "rookery backup: the player store is PostgreSQL (%s); rookery backup copies SQLite "
+        "files only.\nUse pg_dump, e.g.: pg_dump --format=custom --file=%s '<the --db "
+        "URL>'\nand restore with pg_restore (docs/operations.md).\n",
+        redact_db(db).c_str(), file.c_str());
+    return 1;
+  }
   try {
     const BackupReport r = backup_database(db, file);
     std::printf(

@@ -3,10 +3,14 @@
 # The SQL is emitted byte by byte ('\xNN'), so any character in it is safe.
 #
 # Inputs: -DMIGRATIONS_DIR=<folder with the .sql files> -DOUTPUT=<generated .cpp>
+#         -DFUNCTION=<name of the accessor> (default embedded_migrations)
 cmake_minimum_required(VERSION 3.25)
 
 if(NOT MIGRATIONS_DIR OR NOT OUTPUT)
   message(FATAL_ERROR "embed_migrations.cmake: pass -DMIGRATIONS_DIR=... and -DOUTPUT=...")
+endif()
+if(NOT FUNCTION)
+  set(FUNCTION embedded_migrations)
 endif()
 
 file(GLOB sql_files LIST_DIRECTORIES false "${MIGRATIONS_DIR}/*.sql")
@@ -63,7 +67,7 @@ ${entries}};
 
 }  // namespace
 
-std::span<const Migration> embedded_migrations() { return kMigrations; }
+std::span<const Migration> ${FUNCTION}() { return kMigrations; }
 
 }  // namespace rookery::store
 ")

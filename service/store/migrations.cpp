@@ -8,7 +8,9 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "store/pg_db.hpp"
 #include "store/sqlite_db.hpp"
+#include "store/store.hpp"
 
 namespace rookery::store {
 namespace {
@@ -42,18 +44,10 @@ void rollback_quietly(sqlite3* db) {
   if (sqlite3_get_autocommit(db) == 0) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
 }
 
-}  // namespace
-
-MigrationReport apply_migrations(sqlite3* db, std::span<const Migration> known) {
-  check_order(known);
-  try {
-    sqlite::exec(db, kCreateTable);
-  } catch (const sqlite::Error& e) {
-    throw std::runtime_error(std::string("cannot create schema_migrations: ") + e.what());
-  }
-
-  const std::map<int, std::string> done = recorded(db);
-  MigrationReport report;
+// Checks what the database recorded against `known` and returns what is left to apply, in
+// order; fills report.from_version and to_version. Throws for a newer database or a hole.
+std::vector<Migration> pending(std::span<const Migration> known,
+                               const std::map<int, std::string>& done, MigrationReport& report) {
   report.from_version = done.empty() ? 0 : done.rbegin()->first;
   report.to_version = report.from_version;
   const int newest_known = known.empty() ? 0 : known.back().version;
@@ -63,7 +57,7 @@ MigrationReport apply_migrations(sqlite3* db, std::span<const Migration> known) 
                              " is newer than this binary knows (" + std::to_string(newest_known) +
                              "): run a newer rookery or restore a backup made by this one");
   }
-
+  std::vector<Migration> out;
   for (const Migration& m : known) {
     if (const auto it = done.find(m.version); it != done.end()) {
       if (it->second != m.name) {
@@ -80,6 +74,24 @@ MigrationReport apply_migrations(sqlite3* db, std::span<const Migration> known) 
                                " was never applied but the database is already at version " +
                                std::to_string(report.from_version) + "; repair it by hand");
     }
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace
+
+MigrationReport apply_migrations(sqlite3* db, std::span<const Migration> known) {
+  check_order(known);
+  try {
+    sqlite::exec(db, kCreateTable);
+  } catch (const sqlite::Error& e) {
+    throw std::runtime_error(std::string("cannot create schema_migrations: ") + e.what());
+  }
+
+  const std::map<int, std::string> done = recorded(db);
+  MigrationReport report;
+  for (const Migration& m : pending(known, done, report)) {
     try {
       // IMMEDIATE takes the write lock first, so a second migrator waits, then sees the row.
       sqlite::exec(db, "BEGIN IMMEDIATE");
@@ -107,7 +119,66 @@ MigrationReport apply_migrations(sqlite3* db, std::span<const Migration> known) 
   return report;
 }
 
+namespace {
+
+// Any fixed number: every rookery migrator takes this advisory lock, so instances starting at
+// the same time run each migration once, one after the other.
+constexpr int64_t kMigrationLock = 0x726f6f6b6d6967;  // "rookmig"
+
+MigrationReport apply_postgres(pg::Connection& db, std::span<const Migration> known) {
+  check_order(known);
+  db.exec("SELECT pg_advisory_lock(" + std::to_string(kMigrationLock) + ")");
+  MigrationReport report;
+  try {
+    db.exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+        "name text NOT NULL, applied_at_ms bigint NOT NULL)");
+    std::map<int, std::string> done;
+    const pg::Result rows = db.exec("SELECT version, name FROM schema_migrations");
+    for (int i = 0; i < rows.rows(); ++i) {
+      done.emplace(static_cast<int>(rows.int64(i, 0)), rows.text(i, 1));
+    }
+    for (const Migration& m : pending(known, done, report)) {
+      try {
+        db.exec("BEGIN");
+        db.exec(std::string(m.sql));
+        const sql::Param params[] = {int64_t{m.version}, m.name, unix_millis()};
+        db.exec_params(
+            "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)",
+            params);
+        db.exec("COMMIT");
+      } catch (const std::exception& e) {
+        if (db.ok() && db.in_transaction()) PQclear(PQexec(db.get(), "ROLLBACK"));
+        throw std::runtime_error("migration " + std::string(m.name) +
+                                 " failed (database left at version " +
+                                 std::to_string(report.to_version) + "): " + e.what());
+      }
+      report.to_version = m.version;
+      report.applied.emplace_back(m.name);
+      log::info("store: migration applied",
+                {{"migration", std::string(m.name)}, {"dialect", "postgresql"}});
+    }
+  } catch (...) {
+    if (db.ok()) PQclear(PQexec(db.get(), "SELECT pg_advisory_unlock_all()"));
+    throw;
+  }
+  db.exec("SELECT pg_advisory_unlock(" + std::to_string(kMigrationLock) + ")");
+  return report;
+}
+
+}  // namespace
+
+MigrationReport migrate_postgres(const std::string& url) {
+  pg::Connection conn = pg::Connection::open(url);
+  try {
+    return apply_postgres(conn, embedded_postgres_migrations());
+  } catch (const std::exception& e) {
+    throw std::runtime_error("database " + redact_db(url) + ": " + e.what());
+  }
+}
+
 MigrationReport migrate(const std::string& db_path) {
+  if (is_postgres_url(db_path)) return migrate_postgres(db_path);
   // A running server may hold the write lock for a batch; wait for it rather than fail.
   sqlite::Connection conn = sqlite::open(db_path, "full", 5000);
   try {

@@ -1,5 +1,5 @@
 // The storage seam: everything the game server persists goes through PlayerStore, so SQLite
-// (the embedded default) can be joined later by a server database without touching callers.
+// (the embedded default) and PostgreSQL (for many instances) serve the same callers.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,9 @@ enum class Status {
   username_taken,
   bad_credentials,
   banned,
-  invalid,  // an argument failed validation (too long, bad characters)
-  failed,   // database error; logged by the store with its cause
+  invalid,     // an argument failed validation (too long, bad characters)
+  failed,      // database error or database unreachable; logged by the store with its cause
+  overloaded,  // a store queue was full: refused at once, nothing was written; retry later
 };
 
 /// A player as the game server needs it after login.
@@ -59,6 +60,8 @@ struct MatchResult {
 struct StoreMetrics {
   uint64_t transactions = 0;         // batches committed
   uint64_t errors = 0;               // failed requests and failed transactions
+  uint64_t overloaded = 0;           // requests refused because a queue was at its bound
+  uint64_t reconnects = 0;           // database connections re-opened after a loss
   LatencyHistogram commit_duration;  // seconds per batch transaction, BEGIN to COMMIT
 };
 
@@ -99,6 +102,9 @@ class PlayerStore {
   virtual size_t queue_depth() const = 0;
   /// A copy of the store's counters.
   virtual StoreMetrics metrics() const = 0;
+  /// True while the database answers (for /readyz): false after a lost connection or a failed
+  /// transaction until the store has reconnected or committed again. Cheap; any thread.
+  virtual bool healthy() const { return true; }
 };
 
 }  // namespace rookery::store

@@ -133,6 +133,22 @@ Stmt& Stmt::operator=(Stmt&& other) noexcept {
   return *this;
 }
 
+Cursor Stmt::query_params(std::span<const sql::Param> params) {
+  sqlite3_reset(stmt_);
+  int index = 0;
+  for (const sql::Param& p : params) {
+    ++index;
+    if (const auto* i = std::get_if<int64_t>(&p)) {
+      bind_int64(index, *i);
+    } else if (const auto* t = std::get_if<std::string_view>(&p)) {
+      bind_text(index, *t);
+    } else {
+      bind_null(index);
+    }
+  }
+  return Cursor(stmt_);
+}
+
 void Stmt::check_bind(int rc) {
   // Only a programming error (wrong parameter count) or out-of-memory lands here.
   if (rc != SQLITE_OK) throw_error(sqlite3_db_handle(stmt_), rc, "bind failed");

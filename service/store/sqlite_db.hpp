@@ -7,10 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+#include "store/sql.hpp"
 
 namespace rookery::store::sqlite {
 
@@ -88,6 +91,9 @@ class Stmt {
     (bind(++index, args), ...);
     return Cursor(stmt_);
   }
+
+  /// Binds `params` to ?1, ?2, ... and returns a cursor over the result rows.
+  Cursor query_params(std::span<const sql::Param> params);
 
   /// Binds `args` and runs the statement to completion, discarding rows; throws Error.
   template <class... Args>

@@ -1,5 +1,6 @@
 // Process lifecycle: a SIGTERM drain that tells clients and saves the games, and a kill -9 that
-// loses no acknowledged write. The database is read directly with SQLite afterwards.
+// loses no acknowledged write. The database (SQLite or PostgreSQL) is read directly afterwards.
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "test_support.hpp"
@@ -7,20 +8,36 @@
 namespace rookery::itest {
 namespace {
 
-/// A read-write handle on the test's database (the server has exited), closed at scope end.
+/// A read-only look at the test's database after the server exited: SQLite or PostgreSQL,
+/// whichever the server used. Closed at scope end.
 class Database {
  public:
-  explicit Database(const fs::path& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errmsg(db_);
+  explicit Database(const ServerProcess& server) {
+    if (postgres_base_url().empty()) {
+      if (sqlite3_open_v2(server.db_path().c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) !=
+          SQLITE_OK) {
+        ADD_FAILURE() << "cannot open " << server.db_path() << ": " << sqlite3_errmsg(db_);
+      }
+    } else {
+      pg_ = PQconnectdb(server.database().c_str());
+      if (PQstatus(pg_) != CONNECTION_OK)
+        ADD_FAILURE() << "cannot connect: " << PQerrorMessage(pg_);
     }
   }
-  ~Database() { sqlite3_close(db_); }
+  ~Database() {
+    sqlite3_close(db_);
+    PQfinish(pg_);
+  }
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
   /// Every row of `sql` (one int64 parameter bound to ?1), as int64 columns.
   std::vector<std::vector<int64_t>> rows(const char* sql, int64_t param) {
+    return pg_ != nullptr ? pg_rows(sql, param) : sqlite_rows(sql, param);
+  }
+
+ private:
+  std::vector<std::vector<int64_t>> sqlite_rows(const char* sql, int64_t param) {
     std::vector<std::vector<int64_t>> out;
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) {
@@ -39,8 +56,29 @@ class Database {
     return out;
   }
 
- private:
+  std::vector<std::vector<int64_t>> pg_rows(std::string sql, int64_t param) {
+    std::vector<std::vector<int64_t>> out;
+    for (size_t at = sql.find("?1"); at != std::string::npos; at = sql.find("?1")) {
+      sql.replace(at, 2, "$1");
+    }
+    const std::string value = std::to_string(param);
+    const char* values[] = {value.c_str()};
+    PGresult* r = PQexecParams(pg_, sql.c_str(), 1, nullptr, values, nullptr, nullptr, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      ADD_FAILURE() << "bad query " << sql << ": " << PQerrorMessage(pg_);
+    } else {
+      for (int i = 0; i < PQntuples(r); ++i) {
+        std::vector<int64_t> row;
+        for (int c = 0; c < PQnfields(r); ++c) row.push_back(std::stoll(PQgetvalue(r, i, c)));
+        out.push_back(std::move(row));
+      }
+    }
+    PQclear(r);
+    return out;
+  }
+
   sqlite3* db_ = nullptr;
+  PGconn* pg_ = nullptr;
 };
 
 class LifecycleTest : public IntegrationTest {};
@@ -94,7 +132,7 @@ TEST_F(LifecycleTest, SigtermDrainsClientsAndSavesScores) {
   EXPECT_EQ(*code, 0) << "rookery exit code after a drain";
   EXPECT_TRUE(server.find_log_line({"drained"}).has_value());
 
-  Database db(server.db_path());
+  Database db(server);
   for (const auto& [seat, c] : by_seat) {
     const auto matches = db.rows(
         "SELECT score, room_id FROM match_results WHERE player_id = ?1 AND room_type = "

@@ -1,9 +1,11 @@
 // Spawns the real `rookery` binary for black-box tests: free ports (port 0, read back from the
-// stdout banner), a database in the test's own directory, stdout and stderr captured to files,
-// and a stop that never leaves a process behind (SIGTERM, bounded wait, then SIGKILL).
+// stdout banner), a database of the test's own (a SQLite file in its directory, or a PostgreSQL
+// schema when $ROOKERY_TEST_PG names a server), stdout and stderr captured to files, and a stop
+// that never leaves a process behind (SIGTERM, bounded wait, then SIGKILL).
 #pragma once
 
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -37,6 +39,53 @@ inline std::string server_binary() {
   return ROOKERY_BIN;
 }
 
+/// The PostgreSQL server the tests use ($ROOKERY_TEST_PG), or "" for SQLite files.
+inline std::string postgres_base_url() {
+  const char* env = std::getenv("ROOKERY_TEST_PG");
+  return env != nullptr ? env : "";
+}
+
+/// The PostgreSQL schema of the test whose directory is `dir` (unique, as the directory is).
+inline std::string postgres_schema(const fs::path& dir) {
+  std::string name = "it_";
+  for (const char c : dir.filename().string()) {
+    name += (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ? c
+            : c >= 'A' && c <= 'Z'                           ? c + 32
+                                                             : '_';
+  }
+  return name;
+}
+
+/// Runs one SQL command on the base server; false (and a message on stderr) if it failed.
+inline bool postgres_command(const std::string& sql) {
+  PGconn* conn = PQconnectdb(postgres_base_url().c_str());
+  // NOTICEs ("drop cascades to ...") would clutter the test output.
+  if (PQstatus(conn) == CONNECTION_OK) PQclear(PQexec(conn, "SET client_min_messages TO warning"));
+  PGresult* r = PQstatus(conn) == CONNECTION_OK ? PQexec(conn, sql.c_str()) : nullptr;
+  const bool ok = r != nullptr && PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok) std::fprintf(stderr, "%s: %s\n", sql.c_str(), PQerrorMessage(conn));
+  PQclear(r);
+  PQfinish(conn);
+  return ok;
+}
+
+/// The --db value for servers of the test in `dir`; creates its PostgreSQL schema if needed.
+inline std::string test_database(const fs::path& dir) {
+  const std::string base = postgres_base_url();
+  if (base.empty()) return (dir / "rookery.db").string();
+  const std::string schema = postgres_schema(dir);
+  postgres_command("CREATE SCHEMA IF NOT EXISTS " + schema);
+  return base + (base.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
+}
+
+/// Drops the PostgreSQL schema of the test in `dir` (nothing for SQLite: the folder goes).
+inline void drop_test_database(const fs::path& dir) {
+  if (!postgres_base_url().empty()) {
+    postgres_command("DROP SCHEMA IF EXISTS " + postgres_schema(dir) + " CASCADE");
+  }
+}
+
 /// Reads a whole file; empty if it does not exist.
 inline std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -61,7 +110,7 @@ class ServerProcess {
     // The command is named explicitly; every port is 0 (free ports, read back from the banner).
     std::vector<std::string> args = {server_binary(), "serve", "--tcp-port",  "0",
                                      "--ws-port",     "0",     "--http-port", "0",
-                                     "--threads",     "2",     "--db",        db_path().string()};
+                                     "--threads",     "2",     "--db",        database()};
     args.insert(args.end(), flags.begin(), flags.end());
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
@@ -104,6 +153,8 @@ class ServerProcess {
   uint16_t ws_port() const { return ws_port_; }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
+  /// What --db says: a SQLite path (db_path()) or a postgresql:// URL.
+  std::string database() const { return test_database(dir_); }
   fs::path db_path() const { return dir_ / "rookery.db"; }
   fs::path stdout_path() const { return dir_ / ("stdout." + std::to_string(run_) + ".log"); }
   fs::path stderr_path() const { return dir_ / ("stderr." + std::to_string(run_) + ".log"); }

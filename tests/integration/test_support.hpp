@@ -128,6 +128,7 @@ class IntegrationTest : public ::testing::Test {
     } else {
       std::error_code ec;
       fs::remove_all(dir_, ec);
+      drop_test_database(dir_);
     }
   }
 

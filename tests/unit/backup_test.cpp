@@ -202,5 +202,16 @@ TEST(Backup, CommandChecksItsArguments) {
   EXPECT_EQ(run_backup(db_path, {copy}), 1);  // exists now
 }
 
+TEST(Backup, PostgresIsRefusedWithThePgDumpHint) {
+  TempDir tmp;
+  const std::string file = tmp.path("backup.dump");
+  testing::internal::CaptureStderr();
+  EXPECT_EQ(run_backup("postgresql://rookery:secret@db.internal/rookery", {file}), 1);
+  const std::string said = testing::internal::GetCapturedStderr();
+  EXPECT_NE(said.find("pg_dump"), std::string::npos) << said;
+  EXPECT_EQ(said.find("secret"), std::string::npos) << "the password was printed: " << said;
+  EXPECT_FALSE(fs::exists(file));  // no server was contacted, nothing was written
+}
+
 }  // namespace
 }  // namespace rookery::store

@@ -51,6 +51,9 @@ const std::vector<std::string> kAllKeys = {
     "db",
     "synchronous",
     "batch_max",
+    "queue_max",
+    "kdf_queue_max",
+    "read_connections",
     "http_bind",
     "http_port",
     "admin_ui_root",
@@ -465,7 +468,7 @@ Config non_default() {
   config.net = {"0.0.0.0", 1, 2, 3, 4, 5, "web"};
   config.limits = {2048, 6, 7, 1000, 2000, 8192, 8};
   config.rooms = {3000, 4000, 9, 10, 500, 11, 12, 13};
-  config.store = {"/srv/rookery.db", "normal", 14};
+  config.store = {"/srv/rookery.db", "normal", 14, 99, 7, 3};
   config.http = {"::1", 15, "admin-ui"};
   config.server = {"test-server", 5000, "json", "warn"};
   return config;

@@ -1,0 +1,142 @@
+// Internal to store/: the dialect-neutral face of one database connection. The store's request
+// logic (sql_store.cpp) runs named queries through it, so a SQL dialect supplies only the text
+// of each Query and a Connection that runs them (sqlite_store.cpp, postgres_store.cpp).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+
+namespace rookery::store::sql {
+
+/// Every statement the store runs. Each dialect maps every value to its SQL text, prepared once
+/// per connection; parameters are numbered in the order shown in that text ($1 / ?1).
+enum class Query : uint8_t {
+  player_by_id,        // (id) -> player columns
+  player_by_device,    // (device_id) -> player columns
+  player_by_username,  // (username, any case) -> player columns
+  insert_guest,        // (device_id, display_name, now_ms) -> id
+  set_display_name,    // (id, display_name)
+  insert_account,      // (username, hash, display_name, now_ms) -> id
+  touch_login,         // (id, now_ms)
+  set_ban,             // (id, until_ms, reason) -> id if found
+  insert_match,        // (player, room_type, room_id, score, started_ms, ended_ms)
+  add_to_stats,        // (player, score, ended_ms)
+  stats_of,            // (player) -> id, display_name, total, games, best, last_played
+  leaderboard,         // (limit, now_ms) -> the stats_of columns
+  insert_admin,        // (username, hash, role, now_ms) -> id
+  admin_hash,          // (username) -> id, hash
+  touch_admin_login,   // (id, now_ms) -> admin columns
+  admins,              // () -> admin columns, oldest first
+  admin_count,         // () -> count
+  insert_audit,        // (at_ms, actor, action, target, detail, ok 0/1)
+  audit_page,          // (below_id, limit) -> id, at_ms, actor, action, target, detail, ok 0/1
+  search,              // (id or NULL, like pattern, limit) -> summary columns
+  recently_seen,       // (limit) -> summary columns
+  summary_by_id,       // (id) -> summary columns
+  recent_matches,      // (player, limit) -> match columns
+};
+
+/// How many Query values exist (for per-dialect tables).
+inline constexpr size_t kQueryCount = static_cast<size_t>(Query::recent_matches) + 1;
+
+/// A bound parameter: SQL NULL, an integer or text (the text must outlive the call).
+using Param = std::variant<std::nullptr_t, int64_t, std::string_view>;
+
+/// A failed database call, classified so request logic can tell an expected constraint
+/// violation from a broken database without knowing the dialect's error codes.
+class Error : public std::runtime_error {
+ public:
+  /// What went wrong, as far as the store's logic cares.
+  enum class Kind {
+    unique_violation,       // a UNIQUE constraint (e.g. a taken username)
+    foreign_key_violation,  // a row references a player that does not exist
+    connection,             // the connection is gone: reconnect before anything else
+    other,                  // anything else: the request (or its transaction) failed
+  };
+  /// `what` carries the database's own message for the log.
+  Error(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  /// The classification.
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+/// The rows of one query execution, read forward once. Column indexes start at 0.
+class Rows {
+ public:
+  virtual ~Rows() = default;
+  /// Moves to the next row: true with a row available, false when done; throws Error.
+  virtual bool next() = 0;
+  /// The column as an integer (0 for NULL).
+  virtual int64_t int64(int column) const = 0;
+  /// The column as text ("" for NULL).
+  virtual std::string text(int column) const = 0;
+  /// True if the column is SQL NULL.
+  virtual bool is_null(int column) const = 0;
+};
+
+/// One open connection, used by one thread at a time. Methods throw Error.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  /// Runs `query` with `params` and returns its rows.
+  virtual std::unique_ptr<Rows> execute(Query query, std::span<const Param> params) = 0;
+
+  /// Starts the transaction that holds one batch of requests.
+  virtual void begin() = 0;
+  /// Commits it; "ok" may be told only after this returned.
+  virtual void commit() = 0;
+  /// Rolls the open transaction back, if there is one; never throws (logs instead).
+  virtual void rollback_quietly() = 0;
+  /// Opens the savepoint that isolates one request inside the batch.
+  virtual void savepoint() = 0;
+  /// Ends that savepoint, keeping its writes.
+  virtual void release() = 0;
+  /// Undoes the writes made since savepoint() (the savepoint stays open).
+  virtual void rollback_to() = 0;
+  /// True while a transaction is open (a dialect may end it by itself after some errors).
+  virtual bool in_transaction() const = 0;
+  /// False once the connection is known to be lost: the executor then opens a new one.
+  virtual bool usable() const = 0;
+
+  /// Binds `args` (integers, strings, nullptr) and runs `query`.
+  template <class... Args>
+  std::unique_ptr<Rows> query(Query q, const Args&... args) {
+    const std::array<Param, sizeof...(Args)> params = {to_param(args)...};
+    return execute(q, params);
+  }
+
+  /// Binds `args`, runs `query` and discards any rows.
+  template <class... Args>
+  void run(Query q, const Args&... args) {
+    std::unique_ptr<Rows> rows = query(q, args...);
+    while (rows->next()) {
+    }
+  }
+
+ private:
+  template <class T>
+  static Param to_param(const T& value) {
+    if constexpr (std::is_same_v<T, std::nullptr_t>) {
+      return nullptr;
+    } else if constexpr (std::is_same_v<T, bool>) {
+      return int64_t{value ? 1 : 0};
+    } else if constexpr (std::is_integral_v<T>) {
+      return static_cast<int64_t>(value);
+    } else {
+      return std::string_view(value);
+    }
+  }
+};
+
+}  // namespace rookery::store::sql
