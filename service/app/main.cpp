@@ -117,7 +117,8 @@ int serve(const config::Config& configured) {
     opts.read_connections = cfg.store.read_connections;
     store = store::open_store(opts);
   } catch (const std::exception& e) {
-    log::error("cannot open the player store", {{"db", cfg.store.db}, {"error", e.what()}});
+    log::error("cannot open the player store",
+               {{"db", store::redact_db(cfg.store.db)}, {"error", e.what()}});
     return 1;
   }
 
@@ -149,7 +150,7 @@ int serve(const config::Config& configured) {
                           {"http_port", std::to_string(side_port->port())},
                           {"ws_port", std::to_string(server.ws_port())},
                           {"threads", std::to_string(server.shard_count())},
-                          {"db", cfg.store.db}});
+                          {"db", store::redact_db(cfg.store.db)}});
   const std::string host = display_host(cfg.net.bind);
   const std::string http_host = display_host(cfg.http.bind);
   const std::string side = "http://" + http_host + ":" + std::to_string(side_port->port());
@@ -166,10 +167,12 @@ int serve(const config::Config& configured) {
       "  Game, WebSocket:  ws://%s:%u/\n"
       "  Admin console:    %s\n"
       "  Metrics, health:  %s/metrics  /healthz  /readyz\n"
-      "  Player store:     %s (SQLite)\n"
+      "  Player store:     %s (%s)\n"
       "Stop with Ctrl-C: clients are told, games are saved, then it exits.\n",
       ROOKERY_VERSION, server.shard_count(), play.c_str(), host.c_str(), server.tcp_port(),
-      host.c_str(), server.ws_port(), admin.c_str(), side.c_str(), cfg.store.db.c_str());
+      host.c_str(), server.ws_port(), admin.c_str(), side.c_str(),
+      store::redact_db(cfg.store.db).c_str(),
+      store::is_postgres_url(cfg.store.db) ? "PostgreSQL" : "SQLite");
   std::fflush(stdout);
 
   int sig = 0;

@@ -47,6 +47,8 @@ Refusal GameCore::login_refusal(store::Status status, const store::Player& playe
               "8-128 bytes, display_name 1-32 bytes"};
     case store::Status::failed:
       return {proto::STORE_UNAVAILABLE, "player store unavailable, retry later"};
+    case store::Status::overloaded:
+      return {proto::STORE_UNAVAILABLE, "server busy, retry later"};
   }
   return {proto::INTERNAL, "internal error"};
 }

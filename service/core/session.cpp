@@ -369,7 +369,8 @@ void Session::on_login_done(uint32_t rid, store::Status status, store::Player pl
       return;
     }
     // Failed logins count as errors, so password guessing on one connection is bounded.
-    error(rid, r.code, r.message, status != store::Status::failed);
+    error(rid, r.code, r.message,
+          status != store::Status::failed && status != store::Status::overloaded);
     return;
   }
   player_ = player.id;

@@ -105,14 +105,16 @@ void Auth::login(std::string username, std::string password, std::string peer,
 Auth::LoginResult Auth::finish_login(store::Status status, const store::AdminUser& user,
                                      const std::string& peer) {
   LoginResult r;
-  if (status == store::Status::ok || status == store::Status::failed) {
+  const bool unavailable = status == store::Status::failed || status == store::Status::overloaded;
+  if (status == store::Status::ok || unavailable) {
     // Only a wrong guess spends the attempt.
     Attempts& a = attempts_[peer];
     a.tokens = std::min(kAttemptBurst, a.tokens + 1);
   }
-  if (status == store::Status::failed) {
+  if (unavailable) {
     r.status = 503;
-    r.message = "admin store unavailable";
+    r.message = status == store::Status::overloaded ? "admin store busy; try again"
+                                                    : "admin store unavailable";
     return r;
   }
   if (status != store::Status::ok) {

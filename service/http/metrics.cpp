@@ -184,6 +184,13 @@ std::string Metrics::render(const core::ServerSnapshot& s, const store::StoreMet
   auto se = family("rookery_store_errors_total", "Failed store requests and transactions",
                    MetricType::Counter);
   add(se, static_cast<double>(store.errors + s.store_errors));
+  auto so = family("rookery_store_overloaded_total",
+                   "Store requests refused at once because a queue was at its bound",
+                   MetricType::Counter);
+  add(so, static_cast<double>(store.overloaded));
+  auto sr = family("rookery_store_reconnects_total", "Database connections re-opened after a loss",
+                   MetricType::Counter);
+  add(sr, static_cast<double>(store.reconnects));
 
   auto draining = family("rookery_draining", "1 while the server drains", MetricType::Gauge);
   add(draining, s.draining ? 1 : 0);

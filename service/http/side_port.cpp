@@ -50,10 +50,16 @@ void SidePort::handle(std::shared_ptr<const Request> request, const std::string&
     reply.response = make_response(req, ok ? bhttp::status::ok : bhttp::status::service_unavailable,
                                    "text/plain", ok ? "ok\n" : "a game loop is not answering\n");
   } else if (path == "/readyz") {
-    const bool ready = server_.ready();
+    // Not ready while starting, draining, or while the player store cannot be reached (the
+    // rooms keep running; a load balancer sends new players elsewhere).
+    const bool serving = server_.ready();
+    const bool store_ok = players_.healthy();
+    const bool ready = serving && store_ok;
     reply.response = make_response(
         req, ready ? bhttp::status::ok : bhttp::status::service_unavailable, "text/plain",
-        ready ? "ready\n" : (server_.draining() ? "draining\n" : "starting\n"));
+        ready      ? "ready\n"
+        : !serving ? (server_.draining() ? "draining\n" : "starting\n")
+                   : "player store unavailable\n");
   } else if (path.substr(0, 8) == "/api/v1/" || path == "/api/v1") {
     // The admin API may answer later (store calls, password checks run off this thread).
     api_.handle(std::move(request), peer, std::move(respond));
