@@ -77,7 +77,7 @@ bool Server::snapshot(ServerSnapshot& out, Millis timeout) {
   std::lock_guard lock(gather->mu);
   for (const Partial& p : *parts) {
     auto& t = out.totals;
-    for (size_t k = 0; k < 2; ++k) {
+    for (size_t k = 0; k < net::kTransportKinds; ++k) {
       t.accepted[k] += p.stats.accepted[k];
       t.open[k] += p.stats.open[k];
     }

@@ -53,7 +53,7 @@ Session::Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> tra
       last_activity_ms_(connected_ms_),
       bucket_(shard.server().config().limits.msg_burst, static_cast<uint64_t>(connected_ms_)),
       refused_(refused),
-      transport_index_(std::string_view(transport_->kind()) == "ws" ? 1 : 0) {}
+      transport_index_(static_cast<uint8_t>(transport_->kind())) {}
 
 Session::~Session() = default;
 
@@ -139,7 +139,7 @@ void Session::on_transport_closed(CloseReason reason, std::string_view detail) {
 void Session::release_directory_state(CloseReason reason, std::string_view detail) {
   log::info("connection closed", {{"session", std::to_string(id_)},
                                   {"peer", transport_->peer()},
-                                  {"transport", transport_->kind()},
+                                  {"transport", net::to_string(transport_->kind())},
                                   {"player", std::to_string(player_)},
                                   {"reason", net::to_string(reason)},
                                   {"detail", std::string(detail)}});

@@ -103,7 +103,7 @@ class Session final : public net::TransportOwner {
   bool refused_;
   bool closed_ = false;
   bool logged_in_counted_ = false;
-  uint8_t transport_index_;  // 0 tcp, 1 ws (metrics)
+  uint8_t transport_index_;  // net::TransportKind, indexes the per-transport counters
 };
 
 }  // namespace rookery::core

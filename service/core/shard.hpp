@@ -28,8 +28,8 @@ class Session;
 /// Plain (non-atomic) counters of one shard, read by posting to the shard. Summed across
 /// shards when metrics are scraped, so counting never contends between threads.
 struct ShardStats {
-  std::array<uint64_t, 2> accepted{};                     // by transport: 0 tcp, 1 ws
-  std::array<int64_t, 2> open{};                          // by transport
+  std::array<uint64_t, net::kTransportKinds> accepted{};  // by net::TransportKind
+  std::array<int64_t, net::kTransportKinds> open{};       // by net::TransportKind
   std::array<uint64_t, net::kCloseReasonCount> closed{};  // by CloseReason
   uint64_t messages_in = 0;
   uint64_t messages_out = 0;  // buffers handed to transports (one per tick per member)

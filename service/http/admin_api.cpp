@@ -18,6 +18,8 @@ namespace bhttp = boost::beast::http;
 namespace {
 
 constexpr auto kShardWait = Millis(1000);
+constexpr auto kTcp = static_cast<size_t>(net::TransportKind::tcp);
+constexpr auto kWs = static_cast<size_t>(net::TransportKind::ws);
 constexpr size_t kMaxReason = 200;
 constexpr size_t kMaxNotice = 500;
 
@@ -401,9 +403,9 @@ std::string AdminApi::overview_json() {
                  {"complete", complete},
                  {"draining", s.draining},
                  {"shards", s.shards},
-                 {"connections", json::object{{"tcp", s.totals.open[0]},
-                                              {"ws", s.totals.open[1]},
-                                              {"total", s.totals.open[0] + s.totals.open[1]},
+                 {"connections", json::object{{"tcp", s.totals.open[kTcp]},
+                                              {"ws", s.totals.open[kWs]},
+                                              {"total", s.totals.open[kTcp] + s.totals.open[kWs]},
                                               {"max", s.max_connections}}},
                  {"players_online", s.totals.logged_in},
                  {"rooms", rooms_total},

@@ -116,14 +116,14 @@ void Metrics::count_admin_action(const std::string& action) {
 std::string Metrics::render(const core::ServerSnapshot& s, const store::StoreMetrics& store) const {
   std::vector<MetricFamily> out = registry_->Collect();
   const auto& t = s.totals;
-  static const char* kTransports[] = {"tcp", "ws"};
 
   auto open = family("rookery_connections_open", "Open game connections", MetricType::Gauge);
   auto accepted = family("rookery_connections_accepted_total", "Game connections accepted",
                          MetricType::Counter);
-  for (int i = 0; i < 2; ++i) {
-    add(open, static_cast<double>(t.open[i]), {{"transport", kTransports[i]}});
-    add(accepted, static_cast<double>(t.accepted[i]), {{"transport", kTransports[i]}});
+  for (size_t i = 0; i < net::kTransportKinds; ++i) {
+    const char* kind = net::to_string(static_cast<net::TransportKind>(i));
+    add(open, static_cast<double>(t.open[i]), {{"transport", kind}});
+    add(accepted, static_cast<double>(t.accepted[i]), {{"transport", kind}});
   }
   auto closed = family("rookery_connections_closed_total", "Game connections closed, by reason",
                        MetricType::Counter);

@@ -91,9 +91,8 @@ void TcpTransport::on_readable() {
 }
 
 void TcpTransport::queue(std::shared_ptr<const std::string> frames) {
-  if (closed_ || !frames || frames->empty()) return;
-  pending_bytes_ += frames->size();
-  queue_.push_back(std::move(frames));
+  if (closed_) return;
+  queue_.push(std::move(frames));
 }
 
 void TcpTransport::flush() {
@@ -106,13 +105,7 @@ void TcpTransport::write_now() {
   // asynchronous operation (nor its allocation) is needed.
   while (!queue_.empty()) {
     std::array<iovec, kMaxGather> iov;
-    size_t count = 0;
-    for (; count < queue_.size() && count < kMaxGather; ++count) {
-      const std::string& s = *queue_[count];
-      const size_t skip = count == 0 ? front_offset_ : 0;
-      iov[count].iov_base = const_cast<char*>(s.data() + skip);
-      iov[count].iov_len = s.size() - skip;
-    }
+    const size_t count = queue_.gather(iov.data(), iov.size());
     const ssize_t n = ::writev(socket_.native_handle(), iov.data(), static_cast<int>(count));
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -120,21 +113,9 @@ void TcpTransport::write_now() {
       on_write_failed(error_code(errno, boost::system::system_category()));
       return;
     }
-    size_t left = static_cast<size_t>(n);
-    pending_bytes_ -= left;
-    while (left > 0) {
-      const size_t front_left = queue_.front()->size() - front_offset_;
-      if (left < front_left) {
-        front_offset_ += left;
-        break;
-      }
-      left -= front_left;
-      front_offset_ = 0;
-      queue_.erase(queue_.begin());
-    }
+    queue_.consume(static_cast<size_t>(n));
   }
   if (queue_.empty()) {
-    release_queue_memory(queue_);
     if (closing_) {
       finish_close();
       // A graceful close has sent its last frames: the owner may forget the connection now
@@ -159,8 +140,6 @@ void TcpTransport::write_now() {
 
 void TcpTransport::on_write_failed(const error_code& ec) {
   queue_.clear();
-  pending_bytes_ = 0;
-  front_offset_ = 0;
   report_closed(CloseReason::error, ec.message());
 }
 
@@ -182,7 +161,6 @@ void TcpTransport::finish_close() {
   closed_ = true;
   closing_ = true;
   queue_.clear();
-  pending_bytes_ = 0;
   error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   socket_.close(ec);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net/framing.hpp"
+#include "net/outbound_queue.hpp"
 #include "net/transport.hpp"
 
 namespace rookery::net {
@@ -21,10 +22,10 @@ class TcpTransport final : public Transport {
   void start(std::weak_ptr<TransportOwner> owner) override;
   void queue(std::shared_ptr<const std::string> frames) override;
   void flush() override;
-  size_t pending_bytes() const override { return pending_bytes_; }
+  size_t pending_bytes() const override { return queue_.pending_bytes(); }
   void close(bool graceful) override;
   const std::string& peer() const override { return peer_; }
-  const char* kind() const override { return "tcp"; }
+  TransportKind kind() const override { return TransportKind::tcp; }
 
  private:
   void wait_readable();
@@ -37,9 +38,7 @@ class TcpTransport final : public Transport {
   boost::asio::ip::tcp::socket socket_;
   FrameDecoder decoder_;
   std::weak_ptr<TransportOwner> owner_;
-  std::vector<std::shared_ptr<const std::string>> queue_;  // front may be partly written
-  size_t front_offset_ = 0;
-  size_t pending_bytes_ = 0;
+  OutboundQueue queue_;
   std::string peer_;
   bool waiting_writable_ = false;
   bool closing_ = false;  // no more reads or delivery to the owner

@@ -25,20 +25,17 @@ enum class CloseReason : uint8_t {
 };
 inline constexpr int kCloseReasonCount = 9;
 
+/// The kinds of game transport; per-transport counters are arrays of kTransportKinds.
+enum class TransportKind : uint8_t { tcp = 0, ws = 1 };
+inline constexpr size_t kTransportKinds = 2;
+
+/// Stable lower-case name of a transport kind ("tcp", "ws"), for logs and metric labels.
+constexpr const char* to_string(TransportKind kind) {
+  return kind == TransportKind::tcp ? "tcp" : "ws";
+}
+
 /// Stable lower-case name of a reason, for logs and metric labels.
 const char* to_string(CloseReason reason);
-
-/// Empties a drained outbound queue. A small buffer is kept, since a member gets a buffer every
-/// tick and reallocating it each time would cost a malloc per member per tick; a queue that
-/// grew under a burst gives its memory back.
-inline void release_queue_memory(std::vector<std::shared_ptr<const std::string>>& queue) {
-  constexpr size_t kKeep = 4;
-  if (queue.capacity() > kKeep) {
-    std::vector<std::shared_ptr<const std::string>>().swap(queue);
-  } else {
-    queue.clear();
-  }
-}
 
 /// The socket's peer as "ip:port" (IPv4-mapped IPv6 shown as IPv4), or "?" if unknown.
 std::string peer_string(const boost::asio::ip::tcp::socket& socket);
@@ -72,8 +69,8 @@ class Transport {
   virtual void close(bool graceful) = 0;
   /// Peer address as "ip:port", for logs.
   virtual const std::string& peer() const = 0;
-  /// "tcp" or "ws".
-  virtual const char* kind() const = 0;
+  /// Which transport this is.
+  virtual TransportKind kind() const = 0;
 };
 
 }  // namespace rookery::net

@@ -138,9 +138,8 @@ void WsTransport::read_next() {
 }
 
 void WsTransport::queue(std::shared_ptr<const std::string> frames) {
-  if (closed_ || (closing_ && !graceful_close_) || !frames || frames->empty()) return;
-  pending_bytes_ += frames->size();
-  queue_.push_back(std::move(frames));
+  if (closed_ || (closing_ && !graceful_close_)) return;
+  queue_.push(std::move(frames));
 }
 
 void WsTransport::flush() {
@@ -149,19 +148,14 @@ void WsTransport::flush() {
 }
 
 void WsTransport::write_next() {
-  // Skip past fully-sent buffers; each buffer holds one or more whole frames.
-  while (!queue_.empty() && front_offset_ >= queue_.front()->size()) {
-    queue_.erase(queue_.begin());
-    front_offset_ = 0;
-  }
+  // Each buffer holds one or more whole frames; the queue drops a buffer once all are sent.
   if (queue_.empty()) {
-    release_queue_memory(queue_);
     if (graceful_close_) finish_close();
     return;
   }
   const std::string& buf = *queue_.front();
-  const uint32_t len = get_frame_length(buf.data() + front_offset_);
-  const char* payload = buf.data() + front_offset_ + kFrameHeaderBytes;
+  const uint32_t len = get_frame_length(buf.data() + queue_.front_offset());
+  const char* payload = buf.data() + queue_.front_offset() + kFrameHeaderBytes;
   const size_t consumed = kFrameHeaderBytes + len;
   auto keep = owner_.lock();
   auto hold = queue_.front();
@@ -172,12 +166,10 @@ void WsTransport::write_next() {
                     if (closed_) return;
                     if (ec) {
                       queue_.clear();
-                      pending_bytes_ = 0;
                       report_closed(CloseReason::error, ec.message());
                       return;
                     }
-                    front_offset_ += consumed;
-                    pending_bytes_ -= std::min(pending_bytes_, consumed);
+                    queue_.consume(consumed);
                     write_next();
                   });
 }
@@ -213,7 +205,6 @@ void WsTransport::finish_close() {
   }
   closed_ = true;
   queue_.clear();
-  pending_bytes_ = 0;
   error_code ec;
   beast::get_lowest_layer(ws_).socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   beast::get_lowest_layer(ws_).socket().close(ec);

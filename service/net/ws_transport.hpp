@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "net/outbound_queue.hpp"
 #include "net/transport.hpp"
 
 namespace rookery::net {
@@ -33,10 +34,10 @@ class WsTransport final : public Transport {
   void start(std::weak_ptr<TransportOwner> owner) override;
   void queue(std::shared_ptr<const std::string> frames) override;
   void flush() override;
-  size_t pending_bytes() const override { return pending_bytes_; }
+  size_t pending_bytes() const override { return queue_.pending_bytes(); }
   void close(bool graceful) override;
   const std::string& peer() const override { return peer_; }
-  const char* kind() const override { return "ws"; }
+  TransportKind kind() const override { return TransportKind::ws; }
 
  private:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -51,9 +52,7 @@ class WsTransport final : public Transport {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::weak_ptr<TransportOwner> owner_;
-  std::vector<std::shared_ptr<const std::string>> queue_;
-  size_t front_offset_ = 0;  // next frame's offset inside queue_.front()
-  size_t pending_bytes_ = 0;
+  OutboundQueue queue_;  // TCP-framed buffers; each frame goes out as one WebSocket message
   uint32_t max_frame_bytes_;
   std::chrono::milliseconds handshake_timeout_;
   const HttpFallback* http_fallback_;
