@@ -119,20 +119,42 @@ void Session::close(CloseReason reason, int code, const std::string& message, ui
   close_started_ms_ = steady_ms();
   release_directory_state(reason, message);
   transport_->close(graceful);
-  if (!graceful || transport_->pending_bytes() == 0) shard_.remove(id_);
+  reap_soon();
 }
 
 void Session::on_transport_closed(CloseReason reason, std::string_view detail) {
-  if (closed_) {
-    shard_.remove(id_);
-    return;
+  if (!closed_) {
+    if (reason == CloseReason::protocol_error) {
+      // Bad frame: tell the client why, then the transport closes after sending it.
+      transport_->queue(proto::make_error_frame(0, proto::BAD_FRAME, std::string(detail), true));
+    }
+    closed_ = true;
+    close_started_ms_ = steady_ms();
+    release_directory_state(reason, detail);
   }
-  if (reason == CloseReason::protocol_error) {
-    // Bad frame: tell the client why, then the transport closes after sending it.
-    transport_->queue(proto::make_error_frame(0, proto::BAD_FRAME, std::string(detail), true));
+  reap_soon();
+}
+
+void Session::reap_soon() {
+  // After the transport's own close step has run (it calls us first, then closes).
+  Shard* shard = &shard_;
+  asio::post(shard_.io(), [shard, sid = id_] {
+    if (Session* s = shard->find(sid)) s->reap(false);
+  });
+}
+
+void Session::reap(bool force) {
+  // One close rule: a session leaves its shard's table (and the connection count) only when
+  // its socket is really closed, so a socket still flushing its last frames to a peer that
+  // stopped reading stays under the sweep and --max-connections until it is cut.
+  if (!closed_ || reaped_) return;
+  if (!transport_->is_closed()) {
+    if (!force) return;
+    transport_->close(false);
   }
-  closed_ = true;
-  release_directory_state(reason, detail);
+  reaped_ = true;
+  --shard_.stats().open[transport_index_];
+  shard_.server().connection_closed(!refused_);
   shard_.remove(id_);
 }
 
@@ -145,12 +167,10 @@ void Session::release_directory_state(CloseReason reason, std::string_view detai
                                   {"detail", std::string(detail)}});
   auto& stats = shard_.stats();
   ++stats.closed[static_cast<size_t>(reason)];
-  --stats.open[transport_index_];
   if (logged_in_counted_) {
     --stats.logged_in;
     logged_in_counted_ = false;
   }
-  shard_.server().connection_closed(!refused_);
   if (player_ != 0) shard_.server().core().session_closed(player_, id_);
   if (room_) {
     // The seat is held for the reconnect grace window.
@@ -165,10 +185,7 @@ void Session::release_directory_state(CloseReason reason, std::string_view detai
 
 void Session::sweep(int64_t now_ms) {
   if (closed_) {
-    if (now_ms - close_started_ms_ > kGracefulCloseMs) {
-      transport_->close(false);
-      shard_.remove(id_);
-    }
+    reap(now_ms - close_started_ms_ > kGracefulCloseMs);
     return;
   }
   const auto& limits = shard_.server().config().limits;

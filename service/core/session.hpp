@@ -82,8 +82,12 @@ class Session final : public net::TransportOwner {
   void request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room);
   // Asks for a seat in the room the core chose, or replies with the core's refusal.
   void seat_in(uint32_t rid, const RoomOutcome& outcome);
-  // Logs the close and undoes what the session holds: counters, directory entry, room seat.
+  // Logs the close and undoes what the session holds in the game: directory entry, room seat.
   void release_directory_state(net::CloseReason reason, std::string_view detail);
+  // Checks (at the end of this loop turn) whether the closed session's socket is gone.
+  void reap_soon();
+  // Forgets a closed session whose socket is closed (`force`: closes it first).
+  void reap(bool force);
 
   Shard& shard_;
   SessionId id_;
@@ -101,7 +105,8 @@ class Session final : public net::TransportOwner {
   uint32_t rate_offences_ = 0;
   Phase phase_ = Phase::awaiting_hello;
   bool refused_;
-  bool closed_ = false;
+  bool closed_ = false;  // the game side is over; the socket may still be flushing
+  bool reaped_ = false;  // left the shard's table and the connection count
   bool logged_in_counted_ = false;
   uint8_t transport_index_;  // net::TransportKind, indexes the per-transport counters
 };

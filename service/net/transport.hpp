@@ -67,6 +67,8 @@ class Transport {
   virtual size_t pending_bytes() const = 0;
   /// Closes. `graceful`: send what is queued first (bounded by a short timer); else at once.
   virtual void close(bool graceful) = 0;
+  /// True once the socket is closed (nothing more will be sent or read).
+  virtual bool is_closed() const = 0;
   /// Peer address as "ip:port", for logs.
   virtual const std::string& peer() const = 0;
   /// Which transport this is.

@@ -36,6 +36,7 @@ class WsTransport final : public Transport {
   void flush() override;
   size_t pending_bytes() const override { return queue_.pending_bytes(); }
   void close(bool graceful) override;
+  bool is_closed() const override { return closed_; }
   const std::string& peer() const override { return peer_; }
   TransportKind kind() const override { return TransportKind::ws; }
 

@@ -1,5 +1,7 @@
 // Hard limits: bad frames, error and rate budgets, timeouts, admission, slow readers. Each
 // violation gets a typed Error (and a close where the protocol says so), never a crash.
+#include <filesystem>
+#include <thread>
 #include "test_support.hpp"
 
 namespace rookery::itest {
@@ -237,6 +239,66 @@ TEST_F(LimitsTest, RateLimitDropsThenCloses) {
   EXPECT_GE(limited, 1);
   EXPECT_EQ(fatal_limited, 1);
   EXPECT_LE(limited, 10) << "more non-fatal offences than --max-errors (default 10)";
+  expect_server_still_serves(server);
+}
+
+// Sockets the server process holds open (its /proc fd table, minus stdio and the like).
+size_t open_fds(pid_t pid) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++n;
+  }
+  return n;
+}
+
+// One close rule: a session closed for a bad frame while its socket still has unsent bytes for
+// a peer that stopped reading stays under the sweep, which cuts the socket after the grace
+// (before the rule, the session left its shard at once and the socket stayed open for good).
+TEST_F(LimitsTest, ClosedSessionsSocketIsCutEvenIfThePeerNeverReads) {
+  auto& server = start_server({"--outbound-queue-bytes", "67108864", "--msg-rate", "100000",
+                               "--msg-burst", "100000", "--relay-tick-hz", "60"});
+  client::Options small_buffer;
+  small_buffer.rcvbuf_bytes = 4096;
+  auto stalled = guest(server, Via::tcp, "device-stalled-bad-frame", small_buffer);
+  auto sender = guest(server, Via::tcp, "device-stalled-sender");
+  const Envelope created = sender->create_room("relay", "close rule test", 2);
+  ASSERT_MSG(created, Joined);
+  ASSERT_MSG(stalled->join(created.joined().room().room_id()), Joined);
+  stalled->set_reading(false);
+  // About 12 MB for the stalled member: more than the kernel buffers hold, so the server's own
+  // queue for it is not empty when it misbehaves.
+  const std::string payload(4000, 's');
+  const uint32_t seat = sender->seat();
+  uint32_t seq = 0;
+  while (seq < 3000) {
+    for (int i = 0; i < 8; ++i) sender->input(++seq, payload);
+    const auto acked = sender->wait_for(
+        [seat, seq](const Envelope& e) {
+          if (!e.has_state()) return false;
+          for (const auto& ack : e.state().acks()) {
+            if (ack.seat() == seat && ack.seq() >= seq) return true;
+          }
+          return false;
+        },
+        kWait);
+    ASSERT_TRUE(acked.has_value()) << "inputs not acked";
+  }
+  const size_t before = open_fds(server.pid());
+  stalled->send_raw(tcp_frame(""));  // an empty frame: BAD_FRAME, then close
+  const std::string player = "player=" + std::to_string(stalled->player_id());
+  const auto deadline = Clock::now() + kWait;
+  while (!server.find_log_line({"reason=protocol_error", player}) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_TRUE(server.find_log_line({"reason=protocol_error", player}));
+  // The sweep runs every second and cuts a closing socket after 2 s.
+  size_t after = before;
+  while (after >= before && Clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    after = open_fds(server.pid());
+  }
+  EXPECT_LT(after, before) << "the closed session's socket is still open";
   expect_server_still_serves(server);
 }
 
