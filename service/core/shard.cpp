@@ -64,10 +64,15 @@ void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
   } else {
     transport = std::make_unique<net::TcpTransport>(std::move(socket), cfg.limits.max_frame_bytes);
   }
+  adopt(std::move(transport), admitted);
+}
+
+std::shared_ptr<Session> Shard::adopt(std::unique_ptr<net::Transport> transport, bool admitted) {
   const SessionId id = server_.next_session_id();
   auto session = std::make_shared<Session>(*this, id, std::move(transport), !admitted);
   sessions_.emplace(id, session);
   session->start();
+  return session;
 }
 
 Session* Shard::find(SessionId id) {

@@ -64,6 +64,9 @@ class Shard {
   ShardStats& stats() { return stats_; }
 
   // --- shard-thread only ---
+  /// Starts a session on a new connection's transport (`admitted`: within --max-connections,
+  /// else it only says SERVER_FULL). The listeners call it; tests hand it a fake transport.
+  std::shared_ptr<Session> adopt(std::unique_ptr<net::Transport> transport, bool admitted);
   /// The session with this id, or null.
   Session* find(SessionId id);
   /// Queues `frames` to every listed session and flushes once at the end of the loop turn.
