@@ -33,7 +33,11 @@ void run_on(Shard& shard, Fn fn) {
 
 Server::Server(const config::Config& config, store::PlayerStore& store,
                std::vector<rooms::GameType> game_types)
-    : config_(config), store_(store), core_(config.rooms, store, std::move(game_types), *this) {
+    : config_(config),
+      session_settings_{config.limits, config.server.name, config.rooms.reconnect_grace_ms,
+                        config.net.max_connections},
+      store_(store),
+      core_(config.rooms, store, std::move(game_types), *this) {
   uint32_t n = config_.net.threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (ShardIndex i = 0; i < n; ++i) {

@@ -14,6 +14,7 @@
 #include "core/game_core.hpp"
 #include "core/host.hpp"
 #include "core/player_directory.hpp"
+#include "core/session.hpp"
 #include "core/shard.hpp"
 #include "core/snapshot.hpp"
 #include "net/ws_transport.hpp"
@@ -42,7 +43,10 @@ class Server final : public rooms::RoomHub, public Host {
   bool draining() const override { return draining_.load(std::memory_order_relaxed); }
 
   // --- for sessions (any shard thread) ---
+  /// The whole configuration (for the admin console's config view and start-up only).
   const config::Config& config() const { return config_; }
+  /// The part of the configuration sessions and their transports use.
+  const SessionSettings& session_settings() const { return session_settings_; }
   /// The game core: every rule, both directories, the store.
   GameCore& core() { return core_; }
   Shard& shard(ShardIndex i) { return *shards_[i]; }
@@ -90,6 +94,7 @@ class Server final : public rooms::RoomHub, public Host {
 
  private:
   const config::Config config_;
+  const SessionSettings session_settings_;
   store::PlayerStore& store_;
   net::HttpFallback web_fallback_;
   std::vector<std::unique_ptr<Shard>> shards_;

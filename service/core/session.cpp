@@ -47,11 +47,12 @@ bool counts_as_error(proto::ErrorCode code) {
 Session::Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> transport,
                  bool refused)
     : shard_(shard),
+      settings_(shard.server().session_settings()),
       id_(id),
       transport_(std::move(transport)),
       connected_ms_(steady_ms()),
       last_activity_ms_(connected_ms_),
-      bucket_(shard.server().config().limits.msg_burst, static_cast<uint64_t>(connected_ms_)),
+      bucket_(settings_.limits.msg_burst, static_cast<uint64_t>(connected_ms_)),
       refused_(refused),
       transport_index_(static_cast<uint8_t>(transport_->kind())) {}
 
@@ -67,7 +68,7 @@ void Session::on_open() {
   if (refused_) {
     log::warn("connection refused: --max-connections reached",
               {{"peer", transport_->peer()},
-               {"max_connections", std::to_string(shard_.server().config().net.max_connections)}});
+               {"max_connections", std::to_string(settings_.max_connections)}});
     close(CloseReason::refused, proto::SERVER_FULL, "server is full, try again later");
   }
 }
@@ -81,7 +82,7 @@ void Session::send(std::shared_ptr<const std::string> frames) {
   transport_->queue(std::move(frames));
   ++shard_.stats().messages_out;
   shard_.stats().bytes_out += bytes;
-  if (backlog > shard_.server().config().limits.outbound_queue_bytes) {
+  if (backlog > settings_.limits.outbound_queue_bytes) {
     // The client reads slower than the game produces: cut it rather than buffer without bound.
     close(CloseReason::slow_consumer, 0, "");
     return;
@@ -100,7 +101,7 @@ void Session::reply(uint32_t request_id, proto::Envelope& env) {
 
 void Session::error(uint32_t request_id, proto::ErrorCode code, const std::string& message,
                     bool counts) {
-  if (counts && ++errors_ > shard_.server().config().limits.max_errors) {
+  if (counts && ++errors_ > settings_.limits.max_errors) {
     close(CloseReason::protocol_error, proto::TOO_MANY_ERRORS,
           "too many bad messages; last: " + message);
     return;
@@ -188,7 +189,7 @@ void Session::sweep(int64_t now_ms) {
     reap(now_ms - close_started_ms_ > kGracefulCloseMs);
     return;
   }
-  const auto& limits = shard_.server().config().limits;
+  const auto& limits = settings_.limits;
   if (phase_ != Phase::lobby && now_ms - connected_ms_ > limits.handshake_timeout_ms) {
     close(CloseReason::timeout, proto::TIMEOUT, "no login within handshake_timeout_ms");
   } else if (now_ms - last_activity_ms_ > limits.idle_timeout_ms) {
@@ -203,7 +204,7 @@ void Session::on_message(std::string_view bytes) {
   auto& stats = shard_.stats();
   ++stats.messages_in;
   stats.bytes_in += bytes.size() + 4;
-  const auto& limits = shard_.server().config().limits;
+  const auto& limits = settings_.limits;
   if (!bucket_.try_take(limits.msg_rate, limits.msg_burst, static_cast<uint64_t>(now))) {
     if (++rate_offences_ > limits.max_errors) {
       close(CloseReason::rate_limited, proto::RATE_LIMITED, "message rate limit exceeded");
@@ -321,15 +322,14 @@ void Session::on_hello(uint32_t rid, const proto::Hello& m) {
     return;
   }
   phase_ = Phase::awaiting_login;
-  const auto& cfg = shard_.server().config();
   proto::Envelope out;
   auto* w = out.mutable_welcome();
   w->set_protocol_version(kProtocolVersion);
-  w->set_server_name(cfg.server.name);
+  w->set_server_name(settings_.server_name);
   w->set_server_version(ROOKERY_VERSION);
-  w->set_max_frame_bytes(cfg.limits.max_frame_bytes);
-  w->set_idle_timeout_ms(cfg.limits.idle_timeout_ms);
-  w->set_reconnect_grace_ms(cfg.rooms.reconnect_grace_ms);
+  w->set_max_frame_bytes(settings_.limits.max_frame_bytes);
+  w->set_idle_timeout_ms(settings_.limits.idle_timeout_ms);
+  w->set_reconnect_grace_ms(settings_.reconnect_grace_ms);
   reply(rid, out);
 }
 

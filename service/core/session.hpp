@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/ids.hpp"
+#include "config/config.hpp"
 #include "net/token_bucket.hpp"
 #include "net/transport.hpp"
 #include "rookery.pb.h"
@@ -19,6 +20,14 @@ class Room;
 }
 
 namespace rookery::core {
+
+/// The configuration a session sees: its own limits and what Welcome announces.
+struct SessionSettings {
+  config::LimitsConfig limits;
+  std::string server_name;          // Welcome.server_name
+  uint32_t reconnect_grace_ms = 0;  // Welcome.reconnect_grace_ms
+  uint32_t max_connections = 0;     // named when a connection is refused
+};
 
 class Shard;
 struct Binding;
@@ -90,6 +99,7 @@ class Session final : public net::TransportOwner {
   void reap(bool force);
 
   Shard& shard_;
+  const SessionSettings& settings_;
   SessionId id_;
   std::unique_ptr<net::Transport> transport_;
   std::shared_ptr<rooms::Room> room_;  // set while seated (its methods run on its shard)

@@ -54,15 +54,15 @@ void Shard::stop_and_join() {
 }
 
 void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
-  const auto& cfg = server_.config();
+  const auto& limits = server_.session_settings().limits;
   const bool admitted = server_.admit_connection();
   std::unique_ptr<net::Transport> transport;
   if (websocket) {
     transport = std::make_unique<net::WsTransport>(
-        std::move(socket), cfg.limits.max_frame_bytes,
-        std::chrono::milliseconds(cfg.limits.handshake_timeout_ms), &server_.web_fallback());
+        std::move(socket), limits.max_frame_bytes,
+        std::chrono::milliseconds(limits.handshake_timeout_ms), &server_.web_fallback());
   } else {
-    transport = std::make_unique<net::TcpTransport>(std::move(socket), cfg.limits.max_frame_bytes);
+    transport = std::make_unique<net::TcpTransport>(std::move(socket), limits.max_frame_bytes);
   }
   adopt(std::move(transport), admitted);
 }
