@@ -147,7 +147,9 @@ TEST_F(AuthTest, BearerNeedsNoCsrfCookieDoes) {
   ASSERT_NE(c.session, nullptr);
   EXPECT_TRUE(c.via_cookie);
   EXPECT_FALSE(auth->csrf_ok(cookie, c));
-  cookie.set("X-CSRF-Token", "0" + csrf.substr(1));
+  std::string wrong = csrf;
+  wrong[0] = wrong[0] == '0' ? '1' : '0';  // one character off
+  cookie.set("X-CSRF-Token", wrong);
   EXPECT_FALSE(auth->csrf_ok(cookie, c));
   cookie.set("X-CSRF-Token", csrf);
   EXPECT_TRUE(auth->csrf_ok(cookie, c));
