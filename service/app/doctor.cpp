@@ -20,8 +20,8 @@ namespace rookery::app {
 namespace {
 
 // The values ops/host/sysctl.d/60-rookery.conf ships. A fix never proposes less than these, so
-// following the doctor converges on the shipped file (tests/unit/doctor_test.cpp checks that the
-// file passes with the default configuration).
+// following the doctor converges on the shipped file (tests/unit/app/doctor_test.cpp checks that
+// the file passes with the default configuration).
 constexpr uint64_t kRecommendedFileMax = 2097152;
 constexpr uint64_t kRecommendedNrOpen = 1048576;
 constexpr uint64_t kRecommendedSomaxconn = 8192;

@@ -17,7 +17,7 @@
 
 #include "base/clock.hpp"
 #include "store/store.hpp"
-#include "store_backends.hpp"
+#include "store/store_backends.hpp"
 
 namespace rookery::store {
 namespace {

@@ -10,7 +10,7 @@
 #include "app/admin_command.hpp"
 #include "app/assets.hpp"
 #include "store/sqlite_store.hpp"
-#include "store_fixtures.hpp"
+#include "store/store_fixtures.hpp"
 
 namespace rookery::app {
 namespace {

@@ -20,7 +20,7 @@
 #include "store/admin_store.hpp"
 #include "store/migrations.hpp"
 #include "store/sqlite_store.hpp"
-#include "store_fixtures.hpp"
+#include "store/store_fixtures.hpp"
 
 namespace rookery::store {
 namespace {

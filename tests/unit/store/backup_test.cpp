@@ -14,7 +14,7 @@
 #include "base/log.hpp"
 #include "store/backup.hpp"
 #include "store/migrations.hpp"
-#include "store_fixtures.hpp"
+#include "store/store_fixtures.hpp"
 
 namespace rookery::store {
 namespace {

@@ -10,7 +10,7 @@
 #include <future>
 
 #include "store/sqlite_store.hpp"
-#include "store_fixtures.hpp"
+#include "store/store_fixtures.hpp"
 
 namespace rookery::http {
 namespace {

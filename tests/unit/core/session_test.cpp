@@ -13,7 +13,7 @@
 #include "games/game_types.hpp"
 #include "net/framing.hpp"
 #include "store/sqlite_store.hpp"
-#include "store_fixtures.hpp"
+#include "store/store_fixtures.hpp"
 
 namespace rookery::core {
 namespace {

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "store/store.hpp"
-#include "store_backends.hpp"
+#include "store/store_backends.hpp"
 
 namespace rookery::store {
 namespace {

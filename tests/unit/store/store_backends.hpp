@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "store/store.hpp"
-#include "store_fixtures.hpp"
+#include "store/store_fixtures.hpp"
 
 namespace rookery::store::testing_support {
 

@@ -68,7 +68,8 @@ std::vector<std::string> gap_names(const std::vector<DoctorCheck>& checks) {
 
 // The repository's ops/host/sysctl.d/60-rookery.conf, found from this file's path.
 fs::path repo_file(const std::string& rel) {
-  return fs::path(__FILE__).parent_path().parent_path().parent_path() / rel;
+  // tests/unit/app/doctor_test.cpp -> the repository root.
+  return fs::path(__FILE__).parent_path().parent_path().parent_path().parent_path() / rel;
 }
 
 TEST(Doctor, NeedsComeFromTheConfiguration) {

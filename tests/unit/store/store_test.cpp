@@ -24,7 +24,7 @@
 #include "store/password.hpp"
 #include "store/sqlite_store.hpp"
 #include "store/store.hpp"
-#include "store_fixtures.hpp"
+#include "store/store_fixtures.hpp"
 
 namespace rookery::store {
 namespace {
