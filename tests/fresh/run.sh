@@ -57,6 +57,7 @@ for port in 12122 12123 8080; do
 done
 
 R=$(mktemp -d "${TMPDIR:-/var/tmp}/rookery-fresh.XXXXXX")
+chmod 0755 "$R"  # it is /: every user must traverse it (mktemp makes it 0700)
 results=$R.results
 mkdir -p "$results"
 server_pid=""
