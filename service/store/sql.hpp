@@ -16,6 +16,20 @@
 
 namespace rookery::store::sql {
 
+/// Column lists both dialects select, in the order sql_store.cpp reads them (one place, so a
+/// column cannot be added in one dialect and read wrongly in the other).
+inline const std::string kPlayerColumns =
+    "SELECT id, username, device_id, display_name, banned_until_ms, ban_reason, password_hash "
+    "FROM players ";
+/// The first six columns line up with kPlayerColumns, so one reader reads both.
+inline const std::string kSummaryColumns =
+    "SELECT p.id, p.username, p.device_id, p.display_name, p.banned_until_ms, p.ban_reason, "
+    "p.created_ms, p.last_login_ms, coalesce(s.total_score, 0), coalesce(s.games_played, 0), "
+    "coalesce(s.best_score, 0), coalesce(s.last_played_ms, 0) "
+    "FROM players p LEFT JOIN player_stats s ON s.player_id = p.id ";
+/// Admin user columns.
+inline const std::string kAdminColumns = "id, username, role, created_ms, last_login_ms";
+
 /// Every statement the store runs. Each dialect maps every value to its SQL text, prepared once
 /// per connection; parameters are numbered in the order shown in that text ($1 / ?1).
 enum class Query : uint8_t {

@@ -21,18 +21,9 @@ using sql::Query;
 // ---------------------------------------------------------------------------------------------
 // SQL: the SQLite text of every Query, prepared once per connection.
 
-const std::string kPlayerColumns =
-    "SELECT id, username, device_id, display_name, banned_until_ms, ban_reason, password_hash "
-    "FROM players ";
-
-// The first six columns line up with kPlayerColumns, so read_player() reads both.
-const std::string kSummaryColumns =
-    "SELECT p.id, p.username, p.device_id, p.display_name, p.banned_until_ms, p.ban_reason, "
-    "p.created_ms, p.last_login_ms, coalesce(s.total_score, 0), coalesce(s.games_played, 0), "
-    "coalesce(s.best_score, 0), coalesce(s.last_played_ms, 0) "
-    "FROM players p LEFT JOIN player_stats s ON s.player_id = p.id ";
-
-const std::string kAdminColumns = "id, username, role, created_ms, last_login_ms";
+using sql::kAdminColumns;
+using sql::kPlayerColumns;
+using sql::kSummaryColumns;
 
 std::string sql_for(Query q) {
   switch (q) {
