@@ -137,8 +137,6 @@ class GameCore {
 
   /// True once the server started draining: no new rooms or seats.
   bool draining() const { return host_.draining(); }
-  store::PlayerStore& store() { return store_; }
-  const config::RoomsConfig& config() const { return config_; }
 
   static constexpr size_t kMaxRoomName = 64;  // bytes
   static constexpr size_t kMaxToken = 128;    // bytes

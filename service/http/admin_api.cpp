@@ -487,8 +487,8 @@ AdminApi::Answer AdminApi::room_create(Ctx& ctx) {
   if (const auto* n = ctx.body.if_contains("name"); n && n->is_string()) spec.name = n->as_string();
   if (const auto* m = ctx.body.if_contains("max_players"); m && m->is_int64()) {
     // Out-of-range values are the core's to refuse, with the type's real bound in the message.
-    spec.max_players = static_cast<uint32_t>(std::clamp<int64_t>(m->as_int64(), 0, UINT32_MAX));
-    if (m->as_int64() < 0) spec.max_players = UINT32_MAX;
+    const int64_t v = m->as_int64();
+    spec.max_players = v < 0 || v > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(v);
   }
   const core::RoomOutcome made = server_.core().create_room(spec);
   if (!made.room) {

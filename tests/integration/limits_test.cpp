@@ -273,15 +273,7 @@ TEST_F(LimitsTest, ClosedSessionsSocketIsCutEvenIfThePeerNeverReads) {
   uint32_t seq = 0;
   while (seq < 3000) {
     for (int i = 0; i < 8; ++i) sender->input(++seq, payload);
-    const auto acked = sender->wait_for(
-        [seat, seq](const Envelope& e) {
-          if (!e.has_state()) return false;
-          for (const auto& ack : e.state().acks()) {
-            if (ack.seat() == seat && ack.seq() >= seq) return true;
-          }
-          return false;
-        },
-        kWait);
+    const auto acked = sender->wait_for(is_acked(seat, seq), kWait);
     ASSERT_TRUE(acked.has_value()) << "inputs not acked";
   }
   const size_t before = open_fds(server.pid());
@@ -332,15 +324,7 @@ TEST_P(SlowReaderTest, SlowReaderIsDisconnectedOthersKeepReceiving) {
   bool cut = false;
   while (!cut && Clock::now() - started < kLongWait) {
     for (int i = 0; i < 8; ++i) sender->input(++seq, payload);
-    const auto acked = sender->wait_for(
-        [seat, seq](const Envelope& e) {
-          if (!e.has_state()) return false;
-          for (const auto& ack : e.state().acks()) {
-            if (ack.seat() == seat && ack.seq() >= seq) return true;
-          }
-          return false;
-        },
-        kWait);
+    const auto acked = sender->wait_for(is_acked(seat, seq), kWait);
     ASSERT_TRUE(acked.has_value()) << "inputs not acked (sender closed: " << sender->closed() << " "
                                    << sender->close_reason() << ")";
     reader->drain(0ms);

@@ -92,6 +92,16 @@ inline auto is_player_joined(uint64_t player) {
            e.event().player_joined().member().player_id() == player;
   };
 }
+/// A State that acknowledges inputs of `seat` up to at least `seq`.
+inline auto is_acked(uint32_t seat, uint32_t seq) {
+  return [seat, seq](const Envelope& e) {
+    if (!e.has_state()) return false;
+    for (const auto& ack : e.state().acks()) {
+      if (ack.seat() == seat && ack.seq() >= seq) return true;
+    }
+    return false;
+  };
+}
 /// A relay State that carries the input `data` (sent by anyone).
 inline auto is_relayed(const std::string& data) {
   return [data](const Envelope& e) {

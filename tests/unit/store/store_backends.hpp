@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/sqlite_file.hpp"
 #include "store/store.hpp"
 #include "store/store_fixtures.hpp"
 
@@ -40,32 +41,12 @@ class RawDb {
 /// RawDb on a SQLite file.
 class SqliteRaw final : public RawDb {
  public:
-  explicit SqliteRaw(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << "raw open failed: " << sqlite3_errmsg(db_);
-    }
-  }
-  ~SqliteRaw() override { sqlite3_close(db_); }
-  SqliteRaw(const SqliteRaw&) = delete;
-  SqliteRaw& operator=(const SqliteRaw&) = delete;
-
-  std::string scalar(const std::string& sql) override {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-        << sql << ": " << sqlite3_errmsg(db_);
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
-      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-  bool runs(const std::string& sql) override {
-    return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
-  }
+  explicit SqliteRaw(const std::string& path) : file_(path) {}
+  std::string scalar(const std::string& sql) override { return file_.scalar(sql); }
+  bool runs(const std::string& sql) override { return file_.runs(sql); }
 
  private:
-  sqlite3* db_ = nullptr;
+  SqliteFile file_;
 };
 
 /// RawDb on a PostgreSQL URL.

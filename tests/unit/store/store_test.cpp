@@ -22,6 +22,7 @@
 #include "base/log.hpp"
 #include "store/migrations.hpp"
 #include "store/password.hpp"
+#include "store/sqlite_file.hpp"
 #include "store/sqlite_store.hpp"
 #include "store/store.hpp"
 #include "store/store_fixtures.hpp"
@@ -76,40 +77,7 @@ PlayerReply register_account(PlayerStore& s, std::string user, std::string pass,
 }
 
 // A separate, plain connection: sees only what the store committed.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << "raw open failed: " << sqlite3_errmsg(db_);
-    }
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  sqlite3* get() const { return db_; }
-
-  // First column of the first row as text ("" if there is no row).
-  std::string scalar(const std::string& sql) const {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-        << sql << ": " << sqlite3_errmsg(db_);
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
-      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-
-  void exec(const std::string& sql) const {
-    char* err = nullptr;
-    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+using RawDb = testing_support::SqliteFile;
 
 StoreOptions options_for(const TempDir& tmp) {
   StoreOptions o;
