@@ -4,7 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,21 +61,26 @@ class Server final : public rooms::RoomHub, public Host {
   const net::HttpFallback& web_fallback() const { return web_fallback_; }
   SessionId next_session_id() { return next_session_id_.fetch_add(1, std::memory_order_relaxed); }
 
-  // --- for the side-port (its own thread; these wait on shards, bounded by `timeout`) ---
-  /// Gathers counters from every shard; false if some shard did not answer in time.
-  bool snapshot(ServerSnapshot& out, Millis timeout);
-  /// True if every shard's loop runs a posted task within `timeout`.
-  bool healthy(Millis timeout);
+  // --- for the side-port: these never block the caller. Each posts to the shards and calls
+  // `done` once, on `ex`, when every shard answered or at `timeout`, whichever comes first
+  // (a stuck shard costs one timeout, not a frozen side-port). ---
+  /// Counters from every shard; `complete` is false if some shard did not answer in time.
+  using SnapshotDone = std::function<void(ServerSnapshot snapshot, bool complete)>;
+  void snapshot(boost::asio::any_io_executor ex, Millis timeout, SnapshotDone done);
+  /// Whether every shard's loop runs a posted task within `timeout`.
+  void healthy(boost::asio::any_io_executor ex, Millis timeout, std::function<void(bool)> done);
   /// Listening, store open, not draining.
   bool ready() const { return started_ && !draining(); }
-  /// A room with its members and game summary; empty if unknown or its shard did not answer.
+  /// A room with its members and game summary.
   struct RoomDetail {
     rooms::RoomListing listing;
     std::vector<rooms::MemberView> members;
     rooms::RoomStats stats;
     std::string summary;
   };
-  std::optional<RoomDetail> room_detail(RoomId id, Millis timeout);
+  /// One room's detail; nullopt if unknown or its shard did not answer in time.
+  void room_detail(RoomId id, boost::asio::any_io_executor ex, Millis timeout,
+                   std::function<void(std::optional<RoomDetail>)> done);
   int64_t started_unix_ms() const { return started_unix_ms_; }
 
   // --- rooms::RoomHub ---

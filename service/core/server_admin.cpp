@@ -1,7 +1,11 @@
-// Server operations for the side-port (metrics, health, admin actions). They run on the
-// side-port thread and reach game state only by posting to shards and waiting, bounded.
+// Server operations for the side-port (metrics, health, room detail). Called on the side-port
+// thread, they reach game state only by posting to shards, and answer on the caller's executor
+// without ever waiting there.
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <condition_variable>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
 #include <mutex>
 
 #include "base/log.hpp"
@@ -14,21 +18,71 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Counts down replies from shards; shared so a late reply after a timeout is harmless.
-struct Gather {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t pending = 0;
+// Collects answers that shards write on their own threads into shared `Parts`, then finishes
+// once on the caller's executor: after the last answer or at the deadline, whichever comes
+// first. Shared, so a shard answering after the deadline writes into live memory nobody reads.
+template <class Parts>
+class Gather : public std::enable_shared_from_this<Gather<Parts>> {
+ public:
+  using Finish = std::function<void(Parts& parts, bool complete)>;
+  Gather(asio::any_io_executor ex, size_t answers, Parts parts, Finish finish)
+      : ex_(std::move(ex)),
+        timer_(ex_),
+        pending_(answers),
+        parts_(std::move(parts)),
+        finish_(std::move(finish)) {}
 
-  void done() {
-    std::lock_guard lock(mu);
-    if (--pending == 0) cv.notify_all();
+  /// Starts the deadline (on the caller's executor, which owns the timer).
+  void arm(Millis timeout) {
+    asio::dispatch(ex_, [self = this->shared_from_this(), timeout] {
+      if (self->pending_answers() == 0) return self->finish(true);
+      self->timer_.expires_after(timeout);
+      self->timer_.async_wait([self](const boost::system::error_code& ec) {
+        if (!ec) self->finish(false);
+      });
+    });
   }
-  bool wait(Millis timeout) {
-    std::unique_lock lock(mu);
-    return cv.wait_for(lock, timeout, [this] { return pending == 0; });
+  /// One shard's answer: `write(parts)` under the lock, from that shard's thread.
+  template <class Write>
+  void answer(Write&& write) {
+    bool last = false;
+    {
+      std::lock_guard lock(mu_);
+      write(parts_);
+      last = --pending_ == 0;
+    }
+    if (last) asio::post(ex_, [self = this->shared_from_this()] { self->finish(true); });
   }
+
+ private:
+  size_t pending_answers() {
+    std::lock_guard lock(mu_);
+    return pending_;
+  }
+  // Runs on ex_ only, so `finished_` and the timer need no lock.
+  void finish(bool complete) {
+    if (finished_) return;
+    finished_ = true;
+    timer_.cancel();
+    std::lock_guard lock(mu_);
+    finish_(parts_, complete);
+  }
+
+  asio::any_io_executor ex_;
+  asio::steady_timer timer_;
+  std::mutex mu_;
+  size_t pending_;
+  Parts parts_;
+  Finish finish_;
+  bool finished_ = false;
 };
+
+template <class Parts>
+std::shared_ptr<Gather<Parts>> make_gather(asio::any_io_executor ex, size_t answers, Parts parts,
+                                           typename Gather<Parts>::Finish finish) {
+  return std::make_shared<Gather<Parts>>(std::move(ex), answers, std::move(parts),
+                                         std::move(finish));
+}
 
 const char* state_key(rooms::Room::State s) {
   return rooms::to_string(s);
@@ -36,22 +90,58 @@ const char* state_key(rooms::Room::State s) {
 
 }  // namespace
 
-bool Server::snapshot(ServerSnapshot& out, Millis timeout) {
-  // Per-shard partial results live in shared state: a shard answering after the timeout
-  // writes into memory that is still alive, and nobody reads it any more.
+void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone done) {
   struct Partial {
     ShardStats stats;
     std::map<std::string, RoomTypeTotals> types;
   };
-  auto gather = std::make_shared<Gather>();
-  auto parts = std::make_shared<std::vector<Partial>>(shards_.size());
   std::vector<std::vector<std::shared_ptr<rooms::Room>>> rooms_by_shard(shards_.size());
   for (auto& room : core_.all_rooms()) rooms_by_shard[room->shard()].push_back(std::move(room));
-  gather->pending = shards_.size();
+  // What does not live on a shard is read now; the shards' parts are merged at the end.
+  ServerSnapshot base;
+  base.connections = connections_.load(std::memory_order_relaxed);
+  base.max_connections = config_.net.max_connections;
+  base.players_online = static_cast<int64_t>(core_.players_connected());
+  base.store_queue_depth = store_.queue_depth();
+  base.store_errors = static_cast<uint64_t>(store_failures_.load(std::memory_order_relaxed));
+  base.draining = draining();
+  base.started_unix_ms = started_unix_ms_;
+  base.shards = shards_.size();
+  auto gather =
+      make_gather<std::vector<Partial>>(ex, shards_.size(), std::vector<Partial>(shards_.size()),
+                                        [base = std::move(base), done = std::move(done)](
+                                            std::vector<Partial>& parts, bool complete) mutable {
+                                          ServerSnapshot out = std::move(base);
+                                          for (const Partial& p : parts) {
+                                            auto& t = out.totals;
+                                            for (size_t k = 0; k < net::kTransportKinds; ++k) {
+                                              t.accepted[k] += p.stats.accepted[k];
+                                              t.open[k] += p.stats.open[k];
+                                            }
+                                            for (size_t k = 0; k < t.closed.size(); ++k)
+                                              t.closed[k] += p.stats.closed[k];
+                                            t.messages_in += p.stats.messages_in;
+                                            t.messages_out += p.stats.messages_out;
+                                            t.bytes_in += p.stats.bytes_in;
+                                            t.bytes_out += p.stats.bytes_out;
+                                            t.logged_in += p.stats.logged_in;
+                                            for (const auto& [type, pt] : p.types) {
+                                              RoomTypeTotals& tt = out.types[type];
+                                              for (const auto& [state, n] : pt.rooms_by_state)
+                                                tt.rooms_by_state[state] += n;
+                                              tt.members += pt.members;
+                                              tt.inputs += pt.inputs;
+                                              tt.inputs_dropped += pt.inputs_dropped;
+                                              tt.tick_duration.merge(pt.tick_duration);
+                                              tt.tick_lag.merge(pt.tick_lag);
+                                            }
+                                          }
+                                          done(std::move(out), complete);
+                                        });
   for (ShardIndex i = 0; i < shards_.size(); ++i) {
     Shard& shard = *shards_[i];
-    asio::post(shard.io(), [&shard, gather, parts, i, rooms = std::move(rooms_by_shard[i])] {
-      Partial p;
+    asio::post(shard.io(), [&shard, gather, i, rooms = std::move(rooms_by_shard[i])] {
+      Partial p;  // built on the shard's thread, copied in under the gather's lock
       p.stats = shard.stats();
       for (const auto& [type, t] : shard.all_tick_stats()) {
         RoomTypeTotals& tt = p.types[type];
@@ -66,77 +156,52 @@ bool Server::snapshot(ServerSnapshot& out, Millis timeout) {
         ++tt.rooms_by_state[state_key(room->state())];
         tt.members += room->member_count();
       }
-      {
-        std::lock_guard lock(gather->mu);
-        (*parts)[i] = std::move(p);
-      }
-      gather->done();
+      gather->answer([&](std::vector<Partial>& parts) { parts[i] = std::move(p); });
     });
   }
-  const bool complete = gather->wait(timeout);
-  std::lock_guard lock(gather->mu);
-  for (const Partial& p : *parts) {
-    auto& t = out.totals;
-    for (size_t k = 0; k < net::kTransportKinds; ++k) {
-      t.accepted[k] += p.stats.accepted[k];
-      t.open[k] += p.stats.open[k];
-    }
-    for (size_t k = 0; k < t.closed.size(); ++k) t.closed[k] += p.stats.closed[k];
-    t.messages_in += p.stats.messages_in;
-    t.messages_out += p.stats.messages_out;
-    t.bytes_in += p.stats.bytes_in;
-    t.bytes_out += p.stats.bytes_out;
-    t.logged_in += p.stats.logged_in;
-    for (const auto& [type, pt] : p.types) {
-      RoomTypeTotals& tt = out.types[type];
-      for (const auto& [state, n] : pt.rooms_by_state) tt.rooms_by_state[state] += n;
-      tt.members += pt.members;
-      tt.inputs += pt.inputs;
-      tt.inputs_dropped += pt.inputs_dropped;
-      tt.tick_duration.merge(pt.tick_duration);
-      tt.tick_lag.merge(pt.tick_lag);
-    }
+  gather->arm(timeout);
+}
+
+void Server::healthy(asio::any_io_executor ex, Millis timeout, std::function<void(bool)> done) {
+  if (!started_) {
+    asio::post(ex, [done = std::move(done)] { done(false); });
+    return;
   }
-  out.connections = connections_.load(std::memory_order_relaxed);
-  out.max_connections = config_.net.max_connections;
-  out.players_online = static_cast<int64_t>(core_.players_connected());
-  out.store_queue_depth = store_.queue_depth();
-  out.store_errors = static_cast<uint64_t>(store_failures_.load(std::memory_order_relaxed));
-  out.draining = draining();
-  out.started_unix_ms = started_unix_ms_;
-  out.shards = shards_.size();
-  return complete;
+  auto gather = make_gather<int>(ex, shards_.size(), 0,
+                                 [done = std::move(done)](int&, bool complete) { done(complete); });
+  for (auto& shard : shards_) {
+    asio::post(shard->io(), [gather] { gather->answer([](int&) {}); });
+  }
+  gather->arm(timeout);
 }
 
-bool Server::healthy(Millis timeout) {
-  if (!started_) return false;
-  auto gather = std::make_shared<Gather>();
-  gather->pending = shards_.size();
-  for (auto& shard : shards_) asio::post(shard->io(), [gather] { gather->done(); });
-  return gather->wait(timeout);
-}
-
-std::optional<Server::RoomDetail> Server::room_detail(RoomId id, Millis timeout) {
+void Server::room_detail(RoomId id, asio::any_io_executor ex, Millis timeout,
+                         std::function<void(std::optional<RoomDetail>)> done) {
   rooms::RoomListing listing;
   auto room = core_.find_room(id, &listing);
-  if (!room) return std::nullopt;
-  auto gather = std::make_shared<Gather>();
-  auto detail = std::make_shared<RoomDetail>();
-  detail->listing = listing;
-  gather->pending = 1;
-  asio::post(shards_[room->shard()]->io(), [room, detail, gather] {
-    {
-      std::lock_guard lock(gather->mu);
-      detail->members = room->members();
-      detail->stats = room->stats();
-      detail->summary = room->summary();
-      detail->listing.state = room->state();
-    }
-    gather->done();
+  if (!room) {
+    asio::post(ex, [done = std::move(done)] { done(std::nullopt); });
+    return;
+  }
+  RoomDetail detail;
+  detail.listing = listing;
+  auto gather = make_gather<RoomDetail>(
+      ex, 1, std::move(detail), [done = std::move(done)](RoomDetail& d, bool complete) {
+        done(complete ? std::optional<RoomDetail>(std::move(d)) : std::nullopt);
+      });
+  asio::post(shards_[room->shard()]->io(), [room, gather] {
+    auto members = room->members();
+    auto stats = room->stats();
+    auto summary = room->summary();
+    const auto state = room->state();
+    gather->answer([&](RoomDetail& d) {
+      d.members = std::move(members);
+      d.stats = stats;
+      d.summary = std::move(summary);
+      d.listing.state = state;
+    });
   });
-  if (!gather->wait(timeout)) return std::nullopt;
-  std::lock_guard lock(gather->mu);
-  return *detail;
+  gather->arm(timeout);
 }
 
 }  // namespace rookery::core

@@ -131,6 +131,28 @@ json::object listing_json(const rooms::RoomListing& l) {
                       {"created_ms", l.created_ms}};
 }
 
+json::object room_detail_json(const core::Server::RoomDetail& d) {
+  json::object o = listing_json(d.listing);
+  json::array members;
+  for (const auto& m : d.members) {
+    members.push_back(json::object{{"player_id", m.player},
+                                   {"display_name", m.display_name},
+                                   {"seat", m.seat},
+                                   {"connected", m.connected},
+                                   {"joined_ms", m.joined_ms},
+                                   {"score", m.score}});
+  }
+  o["members_detail"] = members;
+  o["summary"] = d.summary;
+  o["stats"] = json::object{{"ticks", d.stats.ticks},
+                            {"inputs", d.stats.inputs},
+                            {"inputs_dropped", d.stats.inputs_dropped},
+                            {"inputs_invalid", d.stats.inputs_invalid},
+                            {"last_tick_us", d.stats.last_tick_us},
+                            {"last_lag_us", d.stats.last_lag_us}};
+  return o;
+}
+
 // p99 of a latency histogram in milliseconds (upper bound of the bucket holding it).
 double p99_ms(const LatencyHistogram& h) {
   if (h.count() == 0) return 0;
@@ -159,13 +181,16 @@ struct AdminApi::Ctx {
 };
 
 AdminApi::AdminApi(core::Server& server, store::PlayerStore& players, store::AdminStore& admin,
-                   Metrics& metrics, BuildInfo build, Post post)
+                   Metrics& metrics, BuildInfo build, boost::asio::any_io_executor side_port)
     : server_(server),
+      side_port_(side_port),
       players_(players),
       admin_(admin),
       metrics_(metrics),
       build_(std::move(build)),
-      auth_(admin, std::chrono::hours(12), std::move(post)) {}
+      auth_(admin, std::chrono::hours(12), [side_port](std::function<void()> fn) {
+        boost::asio::post(side_port, std::move(fn));
+      }) {}
 
 void AdminApi::audit(const Ctx& ctx, const std::string& action, const std::string& target,
                      const std::string& detail, bool success) {
@@ -300,16 +325,19 @@ AdminApi::Answer AdminApi::route(Ctx& ctx) {
   }
   if (top == "overview" && p.size() == 1) {
     if (method != bhttp::verb::get) return bad_method();
-    Reply r;
-    r.response = make_response(req, bhttp::status::ok, "application/json", overview_json());
-    return r;
+    overview_json([respond = ctx.respond, request = ctx.request](std::string body) {
+      respond(Reply{make_response(*request, bhttp::status::ok, "application/json", std::move(body)),
+                    {}});
+    });
+    return std::nullopt;
   }
   if (top == "stream" && p.size() == 1) {
     Reply r;
     r.stream.interval = std::chrono::milliseconds(1000);
     // The stream ends when its session does (logout or expiry).
-    r.stream.next = [this, token = ctx.caller.session->token] {
-      return auth_.valid(token) ? overview_json() : std::string();
+    r.stream.next = [this, token = ctx.caller.session->token](Emit emit) {
+      if (!auth_.valid(token)) return emit(std::string());
+      overview_json(std::move(emit));
     };
     return r;
   }
@@ -365,9 +393,14 @@ AdminApi::Answer AdminApi::route(Ctx& ctx) {
   return not_found();
 }
 
-std::string AdminApi::overview_json() {
-  core::ServerSnapshot s;
-  const bool complete = server_.snapshot(s, kShardWait);
+void AdminApi::overview_json(std::function<void(std::string)> done) {
+  server_.snapshot(side_port_, kShardWait,
+                   [this, done = std::move(done)](core::ServerSnapshot s, bool complete) {
+                     done(overview_json(s, complete));
+                   });
+}
+
+std::string AdminApi::overview_json(const core::ServerSnapshot& s, bool complete) {
   // Rates come from samples at least a second apart, shared by every caller, so several
   // streams and GETs do not shorten each other's window.
   const auto now = std::chrono::steady_clock::now();
@@ -454,27 +487,13 @@ AdminApi::Answer AdminApi::rooms_list(Ctx& ctx) {
 }
 
 AdminApi::Answer AdminApi::room_detail(Ctx& ctx, uint64_t id) {
-  auto d = server_.room_detail(id, kShardWait);
-  if (!d) return fail(ctx.req, bhttp::status::not_found, "not_found", "no such room");
-  json::object o = listing_json(d->listing);
-  json::array members;
-  for (const auto& m : d->members) {
-    members.push_back(json::object{{"player_id", m.player},
-                                   {"display_name", m.display_name},
-                                   {"seat", m.seat},
-                                   {"connected", m.connected},
-                                   {"joined_ms", m.joined_ms},
-                                   {"score", m.score}});
-  }
-  o["members_detail"] = members;
-  o["summary"] = d->summary;
-  o["stats"] = json::object{{"ticks", d->stats.ticks},
-                            {"inputs", d->stats.inputs},
-                            {"inputs_dropped", d->stats.inputs_dropped},
-                            {"inputs_invalid", d->stats.inputs_invalid},
-                            {"last_tick_us", d->stats.last_tick_us},
-                            {"last_lag_us", d->stats.last_lag_us}};
-  return ok(ctx.req, o);
+  server_.room_detail(
+      id, side_port_, kShardWait,
+      [respond = ctx.respond, request = ctx.request](std::optional<core::Server::RoomDetail> d) {
+        respond(d ? ok(*request, room_detail_json(*d))
+                  : fail(*request, bhttp::status::not_found, "not_found", "no such room"));
+      });
+  return std::nullopt;
 }
 
 AdminApi::Answer AdminApi::room_create(Ctx& ctx) {

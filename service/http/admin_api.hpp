@@ -3,6 +3,7 @@
 // Every mutating call is written to the audit log and counted in rookery_admin_actions_total.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -26,22 +27,25 @@ namespace rookery::http {
 /// calls answer on store threads and reply from there without touching that state.
 class AdminApi {
  public:
-  /// Runs a function on the side-port thread, later.
-  using Post = std::function<void(std::function<void()>)>;
+  /// `side_port` runs the side-port thread's work (store answers and shard gathers come back
+  /// to it).
   AdminApi(core::Server& server, store::PlayerStore& players, store::AdminStore& admin,
-           Metrics& metrics, BuildInfo build, Post post);
+           Metrics& metrics, BuildInfo build, boost::asio::any_io_executor side_port);
 
   /// Answers one /api/v1 request (path already known to start with /api/v1/), now or later
   /// through `respond`; never blocks the side-port thread on the store.
   void handle(std::shared_ptr<const Request> req, const std::string& peer, Respond respond);
 
-  /// The overview object (also used by the live stream).
-  std::string overview_json();
+  /// The overview object (also used by the live stream), gathered from the shards; `done`
+  /// runs on the side-port thread.
+  void overview_json(std::function<void(std::string)> done);
 
  private:
   struct Ctx;
   /// A reply now, or nullopt when the handler answers later through the request's Respond.
   using Answer = std::optional<Reply>;
+  // The overview of one snapshot (updates the shared rate samples: side-port thread only).
+  std::string overview_json(const core::ServerSnapshot& s, bool complete);
   Answer login(Ctx& ctx);
   Answer route(Ctx& ctx);
   Answer rooms_list(Ctx& ctx);
@@ -62,6 +66,7 @@ class AdminApi {
              const std::string& detail, bool ok);
 
   core::Server& server_;
+  boost::asio::any_io_executor side_port_;
   store::PlayerStore& players_;
   store::AdminStore& admin_;
   Metrics& metrics_;

@@ -144,7 +144,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void stream_event() {
-    std::string data = sse_.next();
+    sse_.next([self = shared_from_this()](std::string data) {
+      auto ex = self->stream_.get_executor();
+      asio::post(ex,
+                 [self, data = std::move(data)]() mutable { self->write_event(std::move(data)); });
+    });
+  }
+
+  void write_event(std::string data) {
     if (data.empty()) return close();
     auto chunk = std::make_shared<std::string>("data: " + data + "\n\n");
     asio::async_write(stream_.socket(), asio::buffer(*chunk),
@@ -218,10 +225,6 @@ void HttpServer::stop() {
   });
   io_.stop();
   thread_.join();
-}
-
-void HttpServer::post(std::function<void()> fn) {
-  asio::post(io_, std::move(fn));
 }
 
 void HttpServer::accept_next() {

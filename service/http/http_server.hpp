@@ -4,6 +4,7 @@
 // /healthz and /metrics; a request not answered within `handler_timeout` gets a 503.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/http/message.hpp>
@@ -19,11 +20,15 @@ namespace rookery::http {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
-/// A Server-Sent Events stream: `next()` is called every `interval` and returns one event's
-/// data (without the "data: " prefix); an empty string ends the stream.
+/// Hands one Server-Sent Event's data (without the "data: " prefix) to the stream; callable
+/// once, from any thread. An empty string ends the stream.
+using Emit = std::function<void(std::string data)>;
+
+/// A Server-Sent Events stream: `next(emit)` is called on the side-port thread `interval` after
+/// the previous event was written and answers through `emit`, now or later.
 struct EventStream {
   std::chrono::milliseconds interval{1000};
-  std::function<std::string()> next;
+  std::function<void(Emit emit)> next;
 };
 
 /// What a handler produces: a normal response, or (when `stream.next` is set) an SSE stream.
@@ -66,8 +71,8 @@ class HttpServer {
   void stop();
   /// The bound port.
   uint16_t port() const { return port_; }
-  /// Runs `fn` on the side-port thread, later (for handlers finishing work begun elsewhere).
-  void post(std::function<void()> fn);
+  /// Runs the side-port thread's work (handlers finishing work begun elsewhere, timers).
+  boost::asio::any_io_executor executor() { return io_.get_executor(); }
 
  private:
   void accept_next();

@@ -113,7 +113,8 @@ void Metrics::count_admin_action(const std::string& action) {
   admin_actions_->Add({{"action", action}}).Increment();
 }
 
-std::string Metrics::render(const core::ServerSnapshot& s, const store::StoreMetrics& store) const {
+std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
+                            const store::StoreMetrics& store) const {
   std::vector<MetricFamily> out = registry_->Collect();
   const auto& t = s.totals;
 
@@ -192,6 +193,10 @@ std::string Metrics::render(const core::ServerSnapshot& s, const store::StoreMet
                    MetricType::Counter);
   add(sr, static_cast<double>(store.reconnects));
 
+  auto scrape = family("rookery_scrape_complete",
+                       "0 when a game loop did not answer in time and its counters are missing",
+                       MetricType::Gauge);
+  add(scrape, complete ? 1 : 0);
   auto draining = family("rookery_draining", "1 while the server drains", MetricType::Gauge);
   add(draining, s.draining ? 1 : 0);
   auto build = family("rookery_build_info", "Version and commit of this binary", MetricType::Gauge);
@@ -216,10 +221,10 @@ std::string Metrics::render(const core::ServerSnapshot& s, const store::StoreMet
                       "Start time of the process since unix epoch in seconds", MetricType::Gauge);
   add(start, p.start_time_seconds);
 
-  for (auto* f : {&open,      &accepted, &closed, &max_conn, &players,  &rooms,   &members,
-                  &inputs,    &dropped,  &tick,   &lag,      &msg_in,   &msg_out, &bytes_in,
-                  &bytes_out, &sq,       &commit, &se,       &draining, &build,   &cpu,
-                  &rss,       &vsz,      &fds,    &maxfds,   &start}) {
+  for (auto* f : {&open,    &accepted, &closed, &max_conn, &players, &rooms,    &members,   &inputs,
+                  &dropped, &tick,     &lag,    &msg_in,   &msg_out, &bytes_in, &bytes_out, &sq,
+                  &commit,  &se,       &so,     &sr,       &scrape,  &draining, &build,     &cpu,
+                  &rss,     &vsz,      &fds,    &maxfds,   &start}) {
     out.push_back(std::move(*f));
   }
   return prometheus::TextSerializer().Serialize(out);

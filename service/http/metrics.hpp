@@ -28,8 +28,9 @@ class Metrics {
   /// Counts one mutating admin action (rookery_admin_actions_total{action}).
   void count_admin_action(const std::string& action);
 
-  /// The exposition text for one scrape.
-  std::string render(const core::ServerSnapshot& snapshot, const store::StoreMetrics& store) const;
+  /// The exposition text for one scrape (`complete`: every game loop answered in time).
+  std::string render(const core::ServerSnapshot& snapshot, bool complete,
+                     const store::StoreMetrics& store) const;
 
  private:
   BuildInfo build_;

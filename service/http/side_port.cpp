@@ -7,20 +7,24 @@
 namespace rookery::http {
 namespace bhttp = boost::beast::http;
 
+namespace {
+// How long /metrics and /healthz wait for each game loop.
+constexpr auto kShardWait = Millis(1000);
+}  // namespace
+
 SidePort::SidePort(const SidePortSettings& settings, core::Server& server,
                    store::PlayerStore& players, store::AdminStore& admin)
     : settings_(settings),
       server_(server),
       players_(players),
       metrics_(settings.build),
-      api_(server, players, admin, metrics_, settings.build,
-           [this](std::function<void()> fn) { http_->post(std::move(fn)); }) {
-  http_ = std::make_unique<HttpServer>(
-      settings_.http,
-      [this](std::shared_ptr<const Request> req, const std::string& peer, Respond respond) {
-        handle(std::move(req), peer, std::move(respond));
-      });
-}
+      // The handler runs only once the thread starts, after api_ exists.
+      http_(std::make_unique<HttpServer>(
+          settings_.http,
+          [this](std::shared_ptr<const Request> req, const std::string& peer, Respond respond) {
+            handle(std::move(req), peer, std::move(respond));
+          })),
+      api_(server, players, admin, metrics_, settings.build, http_->executor()) {}
 
 SidePort::~SidePort() {
   stop();
@@ -40,16 +44,28 @@ void SidePort::handle(std::shared_ptr<const Request> request, const std::string&
   const std::string_view path = target.substr(0, target.find('?'));
   Reply reply;
   if (path == "/metrics") {
-    core::ServerSnapshot snap;
-    server_.snapshot(snap, Millis(1000));
-    reply.response = make_response(req, bhttp::status::ok, "text/plain; version=0.0.4",
-                                   metrics_.render(snap, players_.metrics()));
-  } else if (path == "/healthz") {
+    // A shard that does not answer within a second leaves its counters out of this scrape
+    // (rookery_scrape_complete says so) rather than stalling the scrape.
+    server_.snapshot(
+        http_->executor(), kShardWait,
+        [this, request, respond](core::ServerSnapshot snap, bool complete) {
+          respond(Reply{make_response(*request, bhttp::status::ok, "text/plain; version=0.0.4",
+                                      metrics_.render(snap, complete, players_.metrics())),
+                        {}});
+        });
+    return;
+  }
+  if (path == "/healthz") {
     // Alive means every shard's loop answers within a second.
-    const bool ok = server_.healthy(Millis(1000));
-    reply.response = make_response(req, ok ? bhttp::status::ok : bhttp::status::service_unavailable,
-                                   "text/plain", ok ? "ok\n" : "a game loop is not answering\n");
-  } else if (path == "/readyz") {
+    server_.healthy(http_->executor(), kShardWait, [request, respond](bool ok) {
+      respond(
+          Reply{make_response(*request, ok ? bhttp::status::ok : bhttp::status::service_unavailable,
+                              "text/plain", ok ? "ok\n" : "a game loop is not answering\n"),
+                {}});
+    });
+    return;
+  }
+  if (path == "/readyz") {
     // Not ready while starting, draining, or while the player store cannot be reached (the
     // rooms keep running; a load balancer sends new players elsewhere).
     const bool serving = server_.ready();

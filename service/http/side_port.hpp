@@ -41,8 +41,8 @@ class SidePort {
   core::Server& server_;
   store::PlayerStore& players_;
   Metrics metrics_;
+  std::unique_ptr<HttpServer> http_;  // before api_, which runs its work on http_'s thread
   AdminApi api_;
-  std::unique_ptr<HttpServer> http_;
 };
 
 }  // namespace rookery::http
