@@ -29,7 +29,7 @@ void GameCore::authenticate(Credentials c, store::PlayerStore::PlayerCallback do
   }
 }
 
-Refusal GameCore::login_refusal(store::Status status, const store::Player& player) {
+Refusal GameCore::login_refusal(store::Status status, const store::Player& player) const {
   switch (status) {
     case store::Status::ok:
       return {};

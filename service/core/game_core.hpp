@@ -15,6 +15,7 @@
 
 #include "config/config.hpp"
 #include "core/host.hpp"
+#include "core/lobby.hpp"
 #include "core/player_directory.hpp"
 #include "rookery.pb.h"
 #include "rooms/game.hpp"
@@ -23,46 +24,9 @@
 
 namespace rookery::core {
 
-/// A refusal with the protocol's error code (the admin API maps it to an HTTP status) and a
-/// message fit for the client. code == ERROR_UNSPECIFIED means no refusal.
-struct Refusal {
-  proto::ErrorCode code = proto::ERROR_UNSPECIFIED;
-  std::string message;
-  explicit operator bool() const { return code != proto::ERROR_UNSPECIFIED; }
-};
-
-/// How a player proves who they are.
-struct Credentials {
-  enum class Kind { guest, password, create_account };
-  Kind kind = Kind::guest;
-  std::string device_id;  // guest
-  std::string username;   // password, create_account
-  std::string password;   // password, create_account
-  std::string display_name;
-};
-
-/// What a client asks for when it creates a room.
-struct RoomSpec {
-  std::string type;
-  std::string name;          // empty: "<type>-<id>"
-  uint32_t max_players = 0;  // 0: the type's default
-};
-
-/// A room, or why not. For reservations the seat is held until the room seats or refuses.
-struct RoomOutcome {
-  std::shared_ptr<rooms::Room> room;
-  Refusal refusal;
-};
-
-/// Result of resuming a session by token.
-struct Resumed {
-  std::optional<Binding> binding;
-  Refusal refusal;
-};
-
 /// The game core. Thread-safe: sessions on every shard and the side-port call it. Callbacks
 /// that come from the store run on a store thread; callers post back to their own.
-class GameCore {
+class GameCore final : public Lobby {
  public:
   GameCore(const config::RoomsConfig& config, store::PlayerStore& store,
            std::vector<rooms::GameType> game_types, Host& host);
@@ -70,17 +34,16 @@ class GameCore {
   // --- accounts ----------------------------------------------------------------------------
   /// Checks credentials with the store (guest: find or create by device; password: verify;
   /// create_account: register). `done` runs on a store thread.
-  void authenticate(Credentials credentials, store::PlayerStore::PlayerCallback done);
-  /// Refusal for a failed authenticate (the player is told this; BANNED carries the reason).
-  static Refusal login_refusal(store::Status status, const store::Player& player);
+  void authenticate(Credentials credentials, store::PlayerStore::PlayerCallback done) override;
+  Refusal login_refusal(store::Status status, const store::Player& player) const override;
   /// Binds an authenticated player to its new session and closes the player's older session
   /// (one player, one session). Returns the new reconnect token and any held seat.
-  Binding bind(const store::Player& player, SessionAddress address);
+  Binding bind(const store::Player& player, SessionAddress address) override;
   /// Resumes by reconnect token (single use) within the grace window; closes the session the
   /// token belonged to if it is still connected.
-  Resumed resume(const std::string& token, SessionAddress address);
+  Resumed resume(const std::string& token, SessionAddress address) override;
   /// A session ended; a seat it held stays reserved for the reconnect grace window.
-  void session_closed(PlayerId player, SessionId session);
+  void session_closed(PlayerId player, SessionId session) override;
   /// Disconnects a player for `reason` (KICKED): the seat is released for good and the
   /// reconnect token revoked, so the player must log in again. False if the player had no
   /// connected session (a seat held for a reconnect is still released).
@@ -90,7 +53,7 @@ class GameCore {
   void ban(PlayerId player, int64_t until_ms, std::string reason,
            store::PlayerStore::StatusCallback done);
   /// The highest total scores, best first (at most kMaxLeaderboard). `done` on a store thread.
-  void leaderboard(uint32_t limit, store::PlayerStore::TopCallback done);
+  void leaderboard(uint32_t limit, store::PlayerStore::TopCallback done) override;
   /// One online (or seat-holding) player.
   std::optional<OnlinePlayer> online(PlayerId player) const;
   /// Players with a connected session.
@@ -107,15 +70,15 @@ class GameCore {
   /// room on a shard the host picks. No seat is reserved.
   RoomOutcome create_room(const RoomSpec& spec);
   /// create_room, then a seat in it for the creator.
-  RoomOutcome create_and_reserve(const RoomSpec& spec);
+  RoomOutcome create_and_reserve(const RoomSpec& spec) override;
   /// Reserves a seat in room `id` (not draining, exists, open, not full).
-  RoomOutcome reserve(RoomId id);
+  RoomOutcome reserve(RoomId id) override;
   /// Reserves a seat in the fullest open room of `type`, creating one if none has room.
-  RoomOutcome join_or_create(const std::string& type);
+  RoomOutcome join_or_create(const std::string& type) override;
   /// Gives back a reserved or taken seat (a refused join, a leave).
-  void release_seat(RoomId id);
+  void release_seat(RoomId id) override;
   /// The player now holds a seat in `room` (a reconnect finds it).
-  void seat_held(PlayerId player, const std::shared_ptr<rooms::Room>& room);
+  void seat_held(PlayerId player, const std::shared_ptr<rooms::Room>& room) override;
   /// The player's seat is gone for good.
   void seat_gone(PlayerId player, RoomId room);
   /// A room finished closing.
@@ -123,7 +86,7 @@ class GameCore {
   /// Rooms for a lobby listing or an operator (the limit is bounded by kMaxListLimit unless
   /// `unbounded`).
   std::vector<rooms::RoomListing> list_rooms(rooms::RoomFilter filter,
-                                             bool unbounded = false) const;
+                                             bool unbounded = false) const override;
   /// One room's handle and listing; null handle if unknown.
   std::shared_ptr<rooms::Room> find_room(RoomId id, rooms::RoomListing* listing = nullptr) const;
   std::vector<std::shared_ptr<rooms::Room>> all_rooms() const { return rooms_.all(); }
@@ -136,7 +99,7 @@ class GameCore {
   bool broadcast_to_room(RoomId id, const std::string& text);
 
   /// True once the server started draining: no new rooms or seats.
-  bool draining() const { return host_.draining(); }
+  bool draining() const override { return host_.draining(); }
 
   static constexpr size_t kMaxRoomName = 64;  // bytes
   static constexpr size_t kMaxToken = 128;    // bytes

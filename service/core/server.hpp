@@ -1,6 +1,7 @@
 // The running server process: owns the shards (event loops, listeners, sessions), the game
 // core that holds every rule and directory, and the drain. It is the core's Host (placing rooms
-// on shards, closing sessions) and the rooms' RoomHub (reaching sessions on any shard).
+// on shards, closing sessions), the shards' ShardContext (settings, admission, the core's
+// Lobby) and the rooms' RoomHub (reaching sessions on any shard).
 #pragma once
 
 #include <atomic>
@@ -28,7 +29,7 @@
 namespace rookery::core {
 
 /// Everything a running game server is made of. Construct, start(), later shutdown().
-class Server final : public rooms::RoomHub, public Host {
+class Server final : public rooms::RoomHub, public Host, public ShardContext {
  public:
   Server(const config::Config& config, store::PlayerStore& store,
          std::vector<rooms::GameType> game_types);
@@ -44,22 +45,23 @@ class Server final : public rooms::RoomHub, public Host {
   uint16_t ws_port() const;
   bool draining() const override { return draining_.load(std::memory_order_relaxed); }
 
-  // --- for sessions (any shard thread) ---
   /// The whole configuration (for the admin console's config view and start-up only).
   const config::Config& config() const { return config_; }
-  /// The part of the configuration sessions and their transports use.
-  const SessionSettings& session_settings() const { return session_settings_; }
   /// The game core: every rule, both directories, the store.
   GameCore& core() { return core_; }
   Shard& shard(ShardIndex i) { return *shards_[i]; }
   size_t shard_count() const { return shards_.size(); }
-  /// Admission: counts a new connection; false if over --max-connections.
-  bool admit_connection();
-  /// A connection ended (admitted or not).
-  void connection_closed(bool admitted);
-  /// Answers plain HTTP requests on the WebSocket port (the web game client, if configured).
-  const net::HttpFallback& web_fallback() const { return web_fallback_; }
-  SessionId next_session_id() { return next_session_id_.fetch_add(1, std::memory_order_relaxed); }
+
+  // --- ShardContext (any shard thread) ---
+  const SessionSettings& session_settings() const override { return session_settings_; }
+  Lobby& lobby() override { return core_; }
+  bool admit_connection() override;
+  void connection_closed(bool admitted) override;
+  SessionId next_session_id() override {
+    return next_session_id_.fetch_add(1, std::memory_order_relaxed);
+  }
+  const net::HttpFallback& web_fallback() const override { return web_fallback_; }
+  void housekeeping() override { core_.expire_disconnected(); }
 
   // --- for the side-port: these never block the caller. Each posts to the shards and calls
   // `done` once, on `ex`, when every shard answered or at `timeout`, whichever comes first
@@ -93,7 +95,7 @@ class Server final : public rooms::RoomHub, public Host {
   void seat_gone(PlayerId player, RoomId room) override;
   void room_disposed(RoomId room) override;
 
-  // --- Host (for the core) ---
+  // --- Host (for the core); post() serves ShardContext too ---
   RoomPlacement place_room(const std::string& type) override;
   void post(ShardIndex shard, std::function<void()> fn) override;
   void close_session(SessionAddress address, int code, std::string reason) override;

@@ -4,8 +4,8 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "core/lobby.hpp"
 #include "core/player_directory.hpp"
-#include "core/server.hpp"
 #include "core/shard.hpp"
 #include "proto/frame.hpp"
 #include "rooms/room.hpp"
@@ -47,7 +47,7 @@ bool counts_as_error(proto::ErrorCode code) {
 Session::Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> transport,
                  bool refused)
     : shard_(shard),
-      settings_(shard.server().session_settings()),
+      settings_(shard.context().session_settings()),
       id_(id),
       transport_(std::move(transport)),
       connected_ms_(steady_ms()),
@@ -57,6 +57,10 @@ Session::Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> tra
       transport_index_(static_cast<uint8_t>(transport_->kind())) {}
 
 Session::~Session() = default;
+
+Lobby& Session::lobby() {
+  return shard_.context().lobby();
+}
 
 void Session::start() {
   ++shard_.stats().accepted[transport_index_];
@@ -155,7 +159,7 @@ void Session::reap(bool force) {
   }
   reaped_ = true;
   --shard_.stats().open[transport_index_];
-  shard_.server().connection_closed(!refused_);
+  shard_.context().connection_closed(!refused_);
   shard_.remove(id_);
 }
 
@@ -172,14 +176,13 @@ void Session::release_directory_state(CloseReason reason, std::string_view detai
     --stats.logged_in;
     logged_in_counted_ = false;
   }
-  if (player_ != 0) shard_.server().core().session_closed(player_, id_);
+  if (player_ != 0) lobby().session_closed(player_, id_);
   if (room_) {
     // The seat is held for the reconnect grace window.
     auto room = room_;
     const PlayerId player = player_;
     const SessionId sid = id_;
-    asio::post(shard_.server().shard(room->shard()).io(),
-               [room, player, sid] { room->disconnected(player, sid); });
+    shard_.context().post(room->shard(), [room, player, sid] { room->disconnected(player, sid); });
     room_.reset();
   }
 }
@@ -281,7 +284,7 @@ void Session::handle(const proto::Envelope& env) {
 void Session::on_leaderboard(uint32_t rid, const proto::GetLeaderboard& m) {
   Shard* shard = &shard_;
   const SessionId sid = id_;
-  shard_.server().core().leaderboard(
+  lobby().leaderboard(
       m.limit(), [shard, sid, rid](store::Status st, std::vector<store::Stats> top) {
         asio::post(shard->io(), [shard, sid, rid, st, top = std::move(top)] {
           Session* s = shard->find(sid);
@@ -368,19 +371,18 @@ void Session::on_login(uint32_t rid, const proto::Login& m) {
   // (it may have closed meanwhile).
   Shard* shard = &shard_;
   const SessionId sid = id_;
-  shard_.server().core().authenticate(
-      std::move(c), [shard, sid, rid](store::Status st, store::Player p) {
-        asio::post(shard->io(), [shard, sid, rid, st, p = std::move(p)]() mutable {
-          if (Session* s = shard->find(sid)) s->on_login_done(rid, st, std::move(p));
-        });
-      });
+  lobby().authenticate(std::move(c), [shard, sid, rid](store::Status st, store::Player p) {
+    asio::post(shard->io(), [shard, sid, rid, st, p = std::move(p)]() mutable {
+      if (Session* s = shard->find(sid)) s->on_login_done(rid, st, std::move(p));
+    });
+  });
 }
 
 void Session::on_login_done(uint32_t rid, store::Status status, store::Player player) {
   if (closed_) return;
   if (status != store::Status::ok) {
     phase_ = Phase::awaiting_login;
-    const Refusal r = GameCore::login_refusal(status, player);
+    const Refusal r = lobby().login_refusal(status, player);
     if (r.code == proto::BANNED) {
       close(CloseReason::kicked, r.code, r.message, rid);
       return;
@@ -392,7 +394,7 @@ void Session::on_login_done(uint32_t rid, store::Status status, store::Player pl
   }
   player_ = player.id;
   display_name_ = player.display_name;
-  const Binding b = shard_.server().core().bind(player, SessionAddress{shard_.index(), id_});
+  const Binding b = lobby().bind(player, SessionAddress{shard_.index(), id_});
   bound(rid, b, false, player.created);
 }
 
@@ -407,8 +409,7 @@ void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
           phase_ == Phase::awaiting_hello ? "send Hello first" : "already logged in");
     return;
   }
-  const Resumed r =
-      shard_.server().core().resume(m.session_token(), SessionAddress{shard_.index(), id_});
+  const Resumed r = lobby().resume(m.session_token(), SessionAddress{shard_.index(), id_});
   if (!r.binding) {
     error(rid, r.refusal.code, r.refusal.message);
     return;
@@ -419,7 +420,6 @@ void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
 }
 
 void Session::bound(uint32_t rid, const Binding& b, bool resumed, bool created) {
-  auto& server = shard_.server();
   phase_ = Phase::lobby;
   logged_in_counted_ = true;
   ++shard_.stats().logged_in;
@@ -440,8 +440,8 @@ void Session::bound(uint32_t rid, const Binding& b, bool resumed, bool created) 
     join_pending_ = true;
     auto room = b.room;
     rooms::JoinRequest req{player_, display_name_, id_, shard_.index(), rid};
-    asio::post(server.shard(room->shard()).io(),
-               [room, req = std::move(req)]() mutable { room->reattach(std::move(req)); });
+    shard_.context().post(
+        room->shard(), [room, req = std::move(req)]() mutable { room->reattach(std::move(req)); });
   }
 }
 
@@ -453,7 +453,7 @@ void Session::on_list_rooms(uint32_t rid, const proto::ListRooms& m) {
   f.limit = m.limit();
   proto::Envelope out;
   auto* list = out.mutable_room_list();
-  for (const auto& l : shard_.server().core().list_rooms(f)) {
+  for (const auto& l : lobby().list_rooms(f)) {
     auto* r = list->add_rooms();
     r->set_room_id(l.id);
     r->set_type(l.type);
@@ -467,7 +467,7 @@ void Session::on_list_rooms(uint32_t rid, const proto::ListRooms& m) {
 }
 
 bool Session::can_join(uint32_t rid) {
-  if (shard_.server().core().draining()) {
+  if (lobby().draining()) {
     error(rid, proto::SHUTTING_DOWN, "server is shutting down", false);
     return false;
   }
@@ -481,8 +481,8 @@ bool Session::can_join(uint32_t rid) {
 void Session::request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room) {
   join_pending_ = true;
   rooms::JoinRequest req{player_, display_name_, id_, shard_.index(), rid};
-  asio::post(shard_.server().shard(room->shard()).io(),
-             [room, req = std::move(req)]() mutable { room->join(std::move(req)); });
+  shard_.context().post(room->shard(),
+                        [room, req = std::move(req)]() mutable { room->join(std::move(req)); });
 }
 
 void Session::seat_in(uint32_t rid, const RoomOutcome& outcome) {
@@ -496,18 +496,17 @@ void Session::seat_in(uint32_t rid, const RoomOutcome& outcome) {
 
 void Session::on_create_room(uint32_t rid, const proto::CreateRoom& m) {
   if (!can_join(rid)) return;
-  seat_in(rid,
-          shard_.server().core().create_and_reserve(RoomSpec{m.type(), m.name(), m.max_players()}));
+  seat_in(rid, lobby().create_and_reserve(RoomSpec{m.type(), m.name(), m.max_players()}));
 }
 
 void Session::on_join_room(uint32_t rid, const proto::JoinRoom& m) {
   if (!can_join(rid)) return;
-  seat_in(rid, shard_.server().core().reserve(m.room_id()));
+  seat_in(rid, lobby().reserve(m.room_id()));
 }
 
 void Session::on_join_or_create(uint32_t rid, const proto::JoinOrCreate& m) {
   if (!can_join(rid)) return;
-  seat_in(rid, shard_.server().core().join_or_create(m.type()));
+  seat_in(rid, lobby().join_or_create(m.type()));
 }
 
 void Session::on_leave(uint32_t rid) {
@@ -519,8 +518,9 @@ void Session::on_leave(uint32_t rid) {
   const PlayerId player = player_;
   const SessionId sid = id_;
   const ShardIndex shard = shard_.index();
-  asio::post(shard_.server().shard(room->shard()).io(),
-             [room, player, sid, shard, rid] { room->leave(player, sid, shard, rid, "left"); });
+  shard_.context().post(room->shard(), [room, player, sid, shard, rid] {
+    room->leave(player, sid, shard, rid, "left");
+  });
 }
 
 void Session::on_input(const proto::Input& m) {
@@ -528,31 +528,29 @@ void Session::on_input(const proto::Input& m) {
     error(0, proto::NOT_IN_ROOM, "input outside a room", false);
     return;
   }
-  Shard& room_shard = shard_.server().shard(room_->shard());
-  if (&room_shard == &shard_) {
+  if (room_->shard() == shard_.index()) {
     room_->push_input(seat_, id_, m.seq(), m.payload());  // same thread: no hop
     return;
   }
-  asio::post(room_shard.io(), [room = room_, seat = seat_, sid = id_, seq = m.seq(),
-                               payload = m.payload()]() mutable {
+  shard_.context().post(room_->shard(), [room = room_, seat = seat_, sid = id_, seq = m.seq(),
+                                         payload = m.payload()]() mutable {
     room->push_input(seat, sid, seq, std::move(payload));
   });
 }
 
 void Session::on_seat_update(rooms::SeatUpdate u) {
   using K = rooms::SeatUpdate::Kind;
-  auto& server = shard_.server();
   if (closed_) {
     // Gone while the room was seating us: hold the seat for a reconnect like any drop.
     if (u.kind == K::granted && u.room) {
       auto room = u.room;
-      asio::post(server.shard(room->shard()).io(),
-                 [room, p = player_, sid = id_] { room->disconnected(p, sid); });
-      server.core().seat_held(player_, room);
+      shard_.context().post(room->shard(),
+                            [room, p = player_, sid = id_] { room->disconnected(p, sid); });
+      lobby().seat_held(player_, room);
     }
     // As below: a refused reattach (RECONNECT_EXPIRED) holds no reservation to give back.
     if (u.kind == K::refused && u.error_code != proto::RECONNECT_EXPIRED) {
-      server.core().release_seat(u.room_id);
+      lobby().release_seat(u.room_id);
     }
     return;
   }
@@ -561,7 +559,7 @@ void Session::on_seat_update(rooms::SeatUpdate u) {
       join_pending_ = false;
       room_ = u.room;
       seat_ = u.seat;
-      server.core().seat_held(player_, room_);
+      lobby().seat_held(player_, room_);
       break;
     case K::released:
       if (room_ && room_->id() == u.room_id) room_.reset();
@@ -569,7 +567,7 @@ void Session::on_seat_update(rooms::SeatUpdate u) {
     case K::refused:
       join_pending_ = false;
       // Reattach refusals hold no reservation; join refusals do.
-      if (u.error_code != proto::RECONNECT_EXPIRED) server.core().release_seat(u.room_id);
+      if (u.error_code != proto::RECONNECT_EXPIRED) lobby().release_seat(u.room_id);
       break;
   }
   if (u.frames) send(std::move(u.frames));

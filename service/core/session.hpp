@@ -29,6 +29,7 @@ struct SessionSettings {
   uint32_t max_connections = 0;     // named when a connection is refused
 };
 
+class Lobby;
 class Shard;
 struct Binding;
 struct RoomOutcome;
@@ -88,6 +89,8 @@ class Session final : public net::TransportOwner {
   void on_input(const proto::Input& m);
   void on_leaderboard(uint32_t rid, const proto::GetLeaderboard& m);
   bool can_join(uint32_t rid);
+  // The game core's rules, through the shard's context.
+  Lobby& lobby();
   void request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& room);
   // Asks for a seat in the room the core chose, or replies with the core's refusal.
   void seat_in(uint32_t rid, const RoomOutcome& outcome);

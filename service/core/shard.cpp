@@ -4,7 +4,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
-#include "core/server.hpp"
+#include "core/lobby.hpp"
 #include "core/session.hpp"
 #include "net/tcp_transport.hpp"
 #include "net/ws_transport.hpp"
@@ -12,8 +12,8 @@
 namespace rookery::core {
 namespace asio = boost::asio;
 
-Shard::Shard(Server& server, ShardIndex index)
-    : server_(server), index_(index), io_(1), sweep_timer_(io_) {}
+Shard::Shard(ShardContext& context, ShardIndex index)
+    : context_(context), index_(index), io_(1), sweep_timer_(io_) {}
 
 Shard::~Shard() {
   stop_and_join();
@@ -54,13 +54,13 @@ void Shard::stop_and_join() {
 }
 
 void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
-  const auto& limits = server_.session_settings().limits;
-  const bool admitted = server_.admit_connection();
+  const auto& limits = context_.session_settings().limits;
+  const bool admitted = context_.admit_connection();
   std::unique_ptr<net::Transport> transport;
   if (websocket) {
     transport = std::make_unique<net::WsTransport>(
         std::move(socket), limits.max_frame_bytes,
-        std::chrono::milliseconds(limits.handshake_timeout_ms), &server_.web_fallback());
+        std::chrono::milliseconds(limits.handshake_timeout_ms), &context_.web_fallback());
   } else {
     transport = std::make_unique<net::TcpTransport>(std::move(socket), limits.max_frame_bytes);
   }
@@ -68,7 +68,7 @@ void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
 }
 
 std::shared_ptr<Session> Shard::adopt(std::unique_ptr<net::Transport> transport, bool admitted) {
-  const SessionId id = server_.next_session_id();
+  const SessionId id = context_.next_session_id();
   auto session = std::make_shared<Session>(*this, id, std::move(transport), !admitted);
   sessions_.emplace(id, session);
   session->start();
@@ -136,7 +136,7 @@ void Shard::sweep() {
   for (auto& [id, s] : sessions_) all.push_back(s.get());
   for (Session* s : all) s->sweep(now_ms);  // may remove sessions: iterate a copy
   if (index_ == 0) {
-    server_.core().expire_disconnected();
+    context_.housekeeping();
   }
 }
 

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -17,13 +18,38 @@
 #include "base/ids.hpp"
 #include "net/listener.hpp"
 #include "net/transport.hpp"
+#include "net/ws_transport.hpp"
 #include "rookery.pb.h"
 #include "rooms/room.hpp"
 
 namespace rookery::core {
 
-class Server;
+class Lobby;
 class Session;
+struct SessionSettings;
+
+/// What a shard and its sessions need from the server that runs them. Server implements it;
+/// Session's unit tests give a shard a fake (one shard, a fake core).
+class ShardContext {
+ public:
+  virtual ~ShardContext() = default;
+  /// The limits and Welcome fields sessions use.
+  virtual const SessionSettings& session_settings() const = 0;
+  /// The game core's rules for sessions.
+  virtual Lobby& lobby() = 0;
+  /// Runs `fn` on shard `shard`'s thread (where a room lives), later.
+  virtual void post(ShardIndex shard, std::function<void()> fn) = 0;
+  /// Admission: counts a new connection; false if over --max-connections or draining.
+  virtual bool admit_connection() = 0;
+  /// A connection ended (admitted or not).
+  virtual void connection_closed(bool admitted) = 0;
+  /// A process-wide unique session id.
+  virtual SessionId next_session_id() = 0;
+  /// Answers plain HTTP requests on the WebSocket port (the web game, if configured).
+  virtual const net::HttpFallback& web_fallback() const = 0;
+  /// The core's once-a-second housekeeping (expired reconnect seats), run by shard 0.
+  virtual void housekeeping() = 0;
+};
 
 /// Plain (non-atomic) counters of one shard, read by posting to the shard. Summed across
 /// shards when metrics are scraped, so counting never contends between threads.
@@ -41,7 +67,7 @@ struct ShardStats {
 /// One event-loop thread and what it owns.
 class Shard {
  public:
-  Shard(Server& server, ShardIndex index);
+  Shard(ShardContext& context, ShardIndex index);
   ~Shard();
   Shard(const Shard&) = delete;
   Shard& operator=(const Shard&) = delete;
@@ -58,7 +84,7 @@ class Shard {
 
   boost::asio::io_context& io() { return io_; }
   ShardIndex index() const { return index_; }
-  Server& server() { return server_; }
+  ShardContext& context() { return context_; }
   uint16_t tcp_port() const { return tcp_ ? tcp_->port() : 0; }
   uint16_t ws_port() const { return ws_ ? ws_->port() : 0; }
   ShardStats& stats() { return stats_; }
@@ -98,7 +124,7 @@ class Shard {
   void schedule_sweep();
   void sweep();
 
-  Server& server_;
+  ShardContext& context_;
   ShardIndex index_;
   boost::asio::io_context io_;
   std::thread thread_;

@@ -170,7 +170,7 @@ TEST_F(GameCoreTest, BanIsStoredThenEnforcedEverywhere) {
   c.device_id = "device-ban";
   core->authenticate(c, [&](store::Status st, store::Player pl) { again.set_value({st, pl}); });
   const auto [st, player] = again.get_future().get();
-  const Refusal r = GameCore::login_refusal(st, player);
+  const Refusal r = core->login_refusal(st, player);
   EXPECT_EQ(r.code, proto::BANNED);
   EXPECT_EQ(r.message, "banned: spam");
 }

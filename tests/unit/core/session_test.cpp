@@ -8,6 +8,9 @@
 #include <chrono>
 #include <thread>
 
+#include <boost/asio/post.hpp>
+
+#include "core/lobby.hpp"
 #include "core/server.hpp"
 #include "core/shard.hpp"
 #include "games/game_types.hpp"
@@ -62,31 +65,13 @@ class FakeTransport final : public net::Transport {
   std::string peer_ = "fake:1";
 };
 
-struct SessionTest : ::testing::Test {
-  TempDir dir;
-  config::Config cfg;
-  std::unique_ptr<store::SqliteStore> store;
-  std::unique_ptr<Server> server;
+// Frames in, frames out, over whatever shard a fixture provides.
+struct SessionHarness : ::testing::Test {
   std::shared_ptr<FakeTransport::Wire> wire = std::make_shared<FakeTransport::Wire>();
   std::shared_ptr<Session> session;
   size_t read = 0;  // envelopes of wire->sent already returned by next()
 
-  void SetUp() override {
-    cfg.net.threads = 1;
-    cfg.server.name = "unit";
-    cfg.limits.max_errors = 3;
-    store::StoreOptions o;
-    o.path = dir.db();
-    store = std::make_unique<store::SqliteStore>(o);
-    server = std::make_unique<Server>(cfg, *store, games::builtin_game_types({}));
-    session = shard().adopt(std::make_unique<FakeTransport>(wire), true);
-  }
-  void TearDown() override {
-    for (const auto& room : server->core().all_rooms()) room->close("test over");
-    pump(std::chrono::milliseconds(20));
-    store->flush();
-  }
-  Shard& shard() { return server->shard(0); }
+  virtual Shard& shard() = 0;
 
   // Runs the shard's loop (the store answers on its threads and posts back here).
   void pump(std::chrono::milliseconds d) {
@@ -147,6 +132,31 @@ struct SessionTest : ::testing::Test {
     send(guest_login(device));
     ASSERT_TRUE(next([](const Envelope& e) { return e.has_login_ok(); }));
   }
+};
+
+// The adapter over the real game core and a temporary SQLite store.
+struct SessionTest : SessionHarness {
+  TempDir dir;
+  config::Config cfg;
+  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<Server> server;
+
+  void SetUp() override {
+    cfg.net.threads = 1;
+    cfg.server.name = "unit";
+    cfg.limits.max_errors = 3;
+    store::StoreOptions o;
+    o.path = dir.db();
+    store = std::make_unique<store::SqliteStore>(o);
+    server = std::make_unique<Server>(cfg, *store, games::builtin_game_types({}));
+    session = shard().adopt(std::make_unique<FakeTransport>(wire), true);
+  }
+  void TearDown() override {
+    for (const auto& room : server->core().all_rooms()) room->close("test over");
+    pump(std::chrono::milliseconds(20));
+    store->flush();
+  }
+  Shard& shard() override { return server->shard(0); }
 };
 
 TEST_F(SessionTest, HelloGetsWelcomeWithTheServersLimits) {
@@ -225,6 +235,282 @@ TEST_F(SessionTest, AClosedSessionStaysUntilItsSocketIsClosed) {
   pump(std::chrono::milliseconds(10));
   EXPECT_EQ(shard().session_count(), 0u);
   EXPECT_EQ(shard().stats().open[0], 0);
+}
+
+// --- the adapter alone: a scripted core --------------------------------------------------
+
+// A core that records what the session asked and answers what the test scripted. Login answers
+// are held until the test releases them, as a slow store would.
+class FakeLobby final : public Lobby {
+ public:
+  std::vector<Credentials> logins;
+  std::vector<store::PlayerStore::PlayerCallback> pending_logins;
+  std::vector<std::pair<PlayerId, SessionId>> closed_sessions;
+  std::vector<RoomId> released;
+  Resumed resume_answer;
+  RoomOutcome room_answer;  // what create, join and join-or-create answer
+  std::vector<std::string> room_requests;
+  bool is_draining = false;
+  store::Status board_status = store::Status::ok;
+
+  void authenticate(Credentials c, store::PlayerStore::PlayerCallback done) override {
+    logins.push_back(std::move(c));
+    pending_logins.push_back(std::move(done));
+  }
+  Refusal login_refusal(store::Status status, const store::Player& p) const override {
+    if (status == store::Status::banned) return {proto::BANNED, "banned: " + p.ban_reason};
+    return {proto::STORE_UNAVAILABLE, "scripted: store busy"};
+  }
+  Binding bind(const store::Player& p, SessionAddress) override {
+    Binding b;
+    b.token = "token-" + std::to_string(p.id);
+    b.player = p.id;
+    b.display_name = p.display_name;
+    return b;
+  }
+  Resumed resume(const std::string& token, SessionAddress) override {
+    room_requests.push_back("resume " + token);
+    return resume_answer;
+  }
+  void session_closed(PlayerId player, SessionId session) override {
+    closed_sessions.emplace_back(player, session);
+  }
+  void leaderboard(uint32_t, store::PlayerStore::TopCallback done) override {
+    done(board_status, {});
+  }
+  std::vector<rooms::RoomListing> list_rooms(rooms::RoomFilter, bool) const override {
+    rooms::RoomListing l;
+    l.id = 7;
+    l.type = "relay";
+    l.name = "scripted";
+    l.members = 1;
+    l.max_players = 2;
+    return {l};
+  }
+  bool draining() const override { return is_draining; }
+  RoomOutcome create_and_reserve(const RoomSpec& spec) override {
+    room_requests.push_back("create " + spec.type);
+    return room_answer;
+  }
+  RoomOutcome reserve(RoomId id) override {
+    room_requests.push_back("join " + std::to_string(id));
+    return room_answer;
+  }
+  RoomOutcome join_or_create(const std::string& type) override {
+    room_requests.push_back("join_or_create " + type);
+    return room_answer;
+  }
+  void seat_held(PlayerId, const std::shared_ptr<rooms::Room>&) override {}
+  void release_seat(RoomId id) override { released.push_back(id); }
+};
+
+// One shard over the fake core; admission and close are counted.
+class FakeContext final : public ShardContext {
+ public:
+  FakeLobby core;
+  SessionSettings settings;
+  Shard* shard = nullptr;
+  int admitted_closed = 0;
+  int refused_closed = 0;
+  net::HttpFallback fallback;
+
+  const SessionSettings& session_settings() const override { return settings; }
+  Lobby& lobby() override { return core; }
+  void post(ShardIndex, std::function<void()> fn) override {
+    boost::asio::post(shard->io(), std::move(fn));
+  }
+  bool admit_connection() override { return true; }
+  void connection_closed(bool admitted) override {
+    ++(admitted ? admitted_closed : refused_closed);
+  }
+  SessionId next_session_id() override { return next_id_++; }
+  const net::HttpFallback& web_fallback() const override { return fallback; }
+  void housekeeping() override {}
+
+ private:
+  SessionId next_id_ = 100;
+};
+
+struct SessionFakeCoreTest : SessionHarness {
+  FakeContext context;
+  std::unique_ptr<Shard> the_shard;
+
+  void SetUp() override {
+    context.settings.server_name = "fake";
+    context.settings.limits.max_errors = 3;
+    the_shard = std::make_unique<Shard>(context, 0);
+    context.shard = the_shard.get();
+    session = shard().adopt(std::make_unique<FakeTransport>(wire), true);
+  }
+  Shard& shard() override { return *the_shard; }
+
+  // Hello, a guest login, and the scripted store's answer for player `id`.
+  void logged_in_as(PlayerId id) {
+    send(hello());
+    send(guest_login("device-fake-" + std::to_string(id)));
+    ASSERT_EQ(context.core.pending_logins.size(), 1u);
+    store::Player p;
+    p.id = id;
+    p.display_name = "P" + std::to_string(id);
+    answer_login(store::Status::ok, p);
+    ASSERT_TRUE(next([](const Envelope& e) { return e.has_login_ok(); }));
+  }
+  // The store answers the oldest pending login (on "its" thread: the session hops back).
+  void answer_login(store::Status st, store::Player p) {
+    auto done = std::move(context.core.pending_logins.front());
+    context.core.pending_logins.erase(context.core.pending_logins.begin());
+    done(st, std::move(p));
+  }
+  static Envelope join_or_create(uint32_t rid) {
+    Envelope e;
+    e.set_request_id(rid);
+    e.mutable_join_or_create()->set_type("relay");
+    return e;
+  }
+};
+
+TEST_F(SessionFakeCoreTest, TheLoginRequestReachesTheCoreAsCredentials) {
+  send(hello());
+  Envelope login;
+  login.set_request_id(2);
+  login.mutable_login()->mutable_password()->set_username("ann");
+  login.mutable_login()->mutable_password()->set_password("secret-123");
+  login.mutable_login()->mutable_password()->set_create(true);
+  login.mutable_login()->set_display_name("Ann");
+  send(login);
+  ASSERT_EQ(context.core.logins.size(), 1u);
+  const Credentials& c = context.core.logins[0];
+  EXPECT_EQ(c.kind, Credentials::Kind::create_account);
+  EXPECT_EQ(c.username, "ann");
+  EXPECT_EQ(c.password, "secret-123");
+  EXPECT_EQ(c.display_name, "Ann");
+  store::Player p;
+  p.id = 5;
+  p.display_name = "Ann";
+  p.created = true;
+  answer_login(store::Status::ok, p);
+  const auto ok = next([](const Envelope& e) { return e.has_login_ok(); });
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->request_id(), 2u);
+  EXPECT_EQ(ok->login_ok().player_id(), 5u);
+  EXPECT_EQ(ok->login_ok().session_token(), "token-5");
+  EXPECT_TRUE(ok->login_ok().created());
+  EXPECT_FALSE(ok->login_ok().resumed());
+}
+
+TEST_F(SessionFakeCoreTest, ABusyStoreIsNotTheClientsFaultAndTheLoginCanBeRetried) {
+  send(hello());
+  for (int i = 0; i < 5; ++i) {  // more than max_errors (3)
+    send(guest_login("device-busy-store"));
+    answer_login(store::Status::overloaded, {});
+    const auto e = next(error(proto::STORE_UNAVAILABLE));
+    ASSERT_TRUE(e);
+    EXPECT_FALSE(e->error().fatal());
+  }
+  EXPECT_FALSE(session->closed());
+  EXPECT_EQ(context.core.logins.size(), 5u);
+}
+
+TEST_F(SessionFakeCoreTest, ABanIsFatalAndCarriesTheReason) {
+  send(hello());
+  send(guest_login("device-banned"));
+  store::Player p;
+  p.id = 9;
+  p.ban_reason = "cheating";
+  answer_login(store::Status::banned, p);
+  const auto e = next(error(proto::BANNED));
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->error().fatal());
+  EXPECT_EQ(e->error().message(), "banned: cheating");
+  EXPECT_TRUE(session->closed());
+  EXPECT_TRUE(context.core.closed_sessions.empty());  // never bound, nothing to release
+}
+
+TEST_F(SessionFakeCoreTest, ALoginAnsweredAfterTheClientLeftIsDropped) {
+  send(hello());
+  send(guest_login("device-gone"));
+  session->close(net::CloseReason::normal, 0, "client left");
+  wire->closed = true;
+  pump(std::chrono::milliseconds(5));
+  store::Player p;
+  p.id = 11;
+  answer_login(store::Status::ok, p);
+  pump(std::chrono::milliseconds(5));
+  for (const auto& e : all_sent()) EXPECT_FALSE(e.has_login_ok());
+  EXPECT_TRUE(context.core.closed_sessions.empty());  // no binding was made for it
+  EXPECT_EQ(shard().session_count(), 0u);
+  EXPECT_EQ(context.admitted_closed, 1);
+}
+
+TEST_F(SessionFakeCoreTest, RoomRefusalsFromTheCoreAreRelayedWithoutSpendingTheErrorBudget) {
+  logged_in_as(3);
+  context.core.room_answer.refusal = {proto::ROOM_FULL, "scripted: full"};
+  for (uint32_t rid = 10; rid < 16; ++rid) {  // twice max_errors
+    send(join_or_create(rid));
+    const auto e = next(error(proto::ROOM_FULL));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->request_id(), rid);
+    EXPECT_EQ(e->error().message(), "scripted: full");
+  }
+  EXPECT_FALSE(session->closed());
+  EXPECT_EQ(context.core.room_requests.size(), 6u);
+  // A refusal that is the client's fault does spend it.
+  context.core.room_answer.refusal = {proto::INVALID_ARGUMENT, "scripted: bad name"};
+  for (uint32_t rid = 20; rid < 24; ++rid) send(join_or_create(rid));
+  ASSERT_TRUE(next(error(proto::TOO_MANY_ERRORS)));
+  EXPECT_TRUE(session->closed());
+}
+
+TEST_F(SessionFakeCoreTest, WhileDrainingNoSeatIsAskedFor) {
+  logged_in_as(4);
+  context.core.is_draining = true;
+  send(join_or_create(30));
+  ASSERT_TRUE(next(error(proto::SHUTTING_DOWN)));
+  EXPECT_TRUE(context.core.room_requests.empty());
+}
+
+TEST_F(SessionFakeCoreTest, ListingsAndLeaderboardFailuresAreTranslated) {
+  logged_in_as(6);
+  Envelope list;
+  list.set_request_id(40);
+  list.mutable_list_rooms();
+  send(list);
+  const auto rooms = next([](const Envelope& e) { return e.has_room_list(); });
+  ASSERT_TRUE(rooms);
+  ASSERT_EQ(rooms->room_list().rooms_size(), 1);
+  EXPECT_EQ(rooms->room_list().rooms(0).name(), "scripted");
+  EXPECT_EQ(rooms->room_list().rooms(0).room_id(), 7u);
+  context.core.board_status = store::Status::failed;
+  Envelope board;
+  board.set_request_id(41);
+  board.mutable_get_leaderboard();
+  send(board);
+  const auto e = next(error(proto::STORE_UNAVAILABLE));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->request_id(), 41u);
+}
+
+TEST_F(SessionFakeCoreTest, AReconnectRefusalComesFromTheCoreAndTheCloseIsReportedOnce) {
+  send(hello());
+  context.core.resume_answer.refusal = {proto::RECONNECT_EXPIRED, "scripted: expired"};
+  Envelope reconnect;
+  reconnect.set_request_id(3);
+  reconnect.mutable_reconnect()->set_session_token("old-token");
+  send(reconnect);
+  ASSERT_TRUE(next(error(proto::RECONNECT_EXPIRED)));
+  ASSERT_EQ(context.core.room_requests, std::vector<std::string>{"resume old-token"});
+  // Then a login; the session ends; the core hears of it once, with this session's id.
+  send(guest_login("device-after-refusal"));
+  store::Player p;
+  p.id = 12;
+  answer_login(store::Status::ok, p);
+  ASSERT_TRUE(next([](const Envelope& e) { return e.has_login_ok(); }));
+  session->close(net::CloseReason::normal, 0, "bye");
+  session->close(net::CloseReason::normal, 0, "bye again");
+  session->on_transport_closed(net::CloseReason::normal, "closed");
+  ASSERT_EQ(context.core.closed_sessions.size(), 1u);
+  EXPECT_EQ(context.core.closed_sessions[0].first, 12);
+  EXPECT_EQ(context.core.closed_sessions[0].second, session->id());
 }
 
 }  // namespace

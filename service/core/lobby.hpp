@@ -1,0 +1,97 @@
+// The part of the game core a game session calls: log in, resume, the lobby (list, create,
+// join, leaderboard) and the seat bookkeeping around a room's answer. GameCore implements it;
+// Session's unit tests use a fake, so the protocol adapter is tested apart from the rules.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/ids.hpp"
+#include "core/player_directory.hpp"
+#include "rookery.pb.h"
+#include "rooms/room_directory.hpp"
+#include "store/player_store.hpp"
+
+namespace rookery::rooms {
+class Room;
+}
+
+namespace rookery::core {
+
+/// A refusal with the protocol's error code (the admin API maps it to an HTTP status) and a
+/// message fit for the client. code == ERROR_UNSPECIFIED means no refusal.
+struct Refusal {
+  proto::ErrorCode code = proto::ERROR_UNSPECIFIED;
+  std::string message;
+  explicit operator bool() const { return code != proto::ERROR_UNSPECIFIED; }
+};
+
+/// How a player proves who they are.
+struct Credentials {
+  enum class Kind { guest, password, create_account };
+  Kind kind = Kind::guest;
+  std::string device_id;  // guest
+  std::string username;   // password, create_account
+  std::string password;   // password, create_account
+  std::string display_name;
+};
+
+/// What a client asks for when it creates a room.
+struct RoomSpec {
+  std::string type;
+  std::string name;          // empty: "<type>-<id>"
+  uint32_t max_players = 0;  // 0: the type's default
+};
+
+/// A room, or why not. For reservations the seat is held until the room seats or refuses.
+struct RoomOutcome {
+  std::shared_ptr<rooms::Room> room;
+  Refusal refusal;
+};
+
+/// Result of resuming a session by token.
+struct Resumed {
+  std::optional<Binding> binding;
+  Refusal refusal;
+};
+
+/// What a session asks of the core. Thread-safe; store callbacks run on a store thread.
+class Lobby {
+ public:
+  virtual ~Lobby() = default;
+  /// Checks credentials with the store (guest: find or create by device; password: verify;
+  /// create_account: register). `done` runs on a store thread.
+  virtual void authenticate(Credentials credentials, store::PlayerStore::PlayerCallback done) = 0;
+  /// Refusal for a failed authenticate (the player is told this; BANNED carries the reason).
+  virtual Refusal login_refusal(store::Status status, const store::Player& player) const = 0;
+  /// Binds an authenticated player to its new session and closes the player's older session
+  /// (one player, one session). Returns the new reconnect token and any held seat.
+  virtual Binding bind(const store::Player& player, SessionAddress address) = 0;
+  /// Resumes by reconnect token (single use) within the grace window; closes the session the
+  /// token belonged to if it is still connected.
+  virtual Resumed resume(const std::string& token, SessionAddress address) = 0;
+  /// A session ended; a seat it held stays reserved for the reconnect grace window.
+  virtual void session_closed(PlayerId player, SessionId session) = 0;
+  /// The highest total scores, best first. `done` runs on a store thread.
+  virtual void leaderboard(uint32_t limit, store::PlayerStore::TopCallback done) = 0;
+  /// Rooms for a lobby listing (the limit is bounded).
+  virtual std::vector<rooms::RoomListing> list_rooms(rooms::RoomFilter filter,
+                                                     bool unbounded = false) const = 0;
+  /// True once the server started draining: no new rooms or seats.
+  virtual bool draining() const = 0;
+  /// Validates `spec`, starts the room and reserves a seat in it for the creator.
+  virtual RoomOutcome create_and_reserve(const RoomSpec& spec) = 0;
+  /// Reserves a seat in room `id` (not draining, exists, open, not full).
+  virtual RoomOutcome reserve(RoomId id) = 0;
+  /// Reserves a seat in the fullest open room of `type`, creating one if none has room.
+  virtual RoomOutcome join_or_create(const std::string& type) = 0;
+  /// The player now holds a seat in `room` (a reconnect finds it).
+  virtual void seat_held(PlayerId player, const std::shared_ptr<rooms::Room>& room) = 0;
+  /// Gives back a reserved or taken seat (a refused join, a leave).
+  virtual void release_seat(RoomId id) = 0;
+};
+
+}  // namespace rookery::core
