@@ -16,7 +16,8 @@ namespace {
 using sql::Query;
 
 // ---------------------------------------------------------------------------------------------
-// SQL: the PostgreSQL text of every Query, prepared once per connection (named after the enum).
+// SQL: the PostgreSQL text of the queries it writes its own way (the rest: sql::common_sql),
+// every Query prepared once per connection (named after the enum).
 // Usernames compare by lower() (their unique indexes are on lower(username)); name search
 // folds ASCII only, under the "C" collation, as SQLite's NOCASE does.
 
@@ -26,28 +27,8 @@ using sql::kSummaryColumns;
 
 std::string sql_for(Query q) {
   switch (q) {
-    case Query::player_by_id:
-      return kPlayerColumns + "WHERE id = $1";
-    case Query::player_by_device:
-      return kPlayerColumns + "WHERE device_id = $1";
     case Query::player_by_username:
       return kPlayerColumns + "WHERE lower(username) = lower($1)";
-    case Query::insert_guest:
-      return "INSERT INTO players (device_id, display_name, created_ms, last_login_ms) "
-             "VALUES ($1, $2, $3, $3) RETURNING id";
-    case Query::set_display_name:
-      return "UPDATE players SET display_name = $2 WHERE id = $1";
-    case Query::insert_account:
-      return "INSERT INTO players (username, password_hash, display_name, created_ms, "
-             "last_login_ms) VALUES ($1, $2, $3, $4, $4) RETURNING id";
-    case Query::touch_login:
-      return "UPDATE players SET last_login_ms = $2 WHERE id = $1";
-    case Query::set_ban:
-      return "UPDATE players SET banned_until_ms = $2, ban_reason = $3 WHERE id = $1 "
-             "RETURNING id";
-    case Query::insert_match:
-      return "INSERT INTO match_results (player_id, room_type, room_id, score, started_ms, "
-             "ended_ms) VALUES ($1, $2, $3, $4, $5, $6)";
     case Query::add_to_stats:
       return "INSERT INTO player_stats AS s (player_id, total_score, games_played, best_score, "
              "last_played_ms) VALUES ($1, $2, 1, $2, $3) "
@@ -56,11 +37,6 @@ std::string sql_for(Query q) {
              "games_played = s.games_played + 1, "
              "best_score = greatest(s.best_score, excluded.best_score), "
              "last_played_ms = greatest(s.last_played_ms, excluded.last_played_ms)";
-    case Query::stats_of:
-      return "SELECT p.id, p.display_name, coalesce(s.total_score, 0), "
-             "coalesce(s.games_played, 0), coalesce(s.best_score, 0), "
-             "coalesce(s.last_played_ms, 0) "
-             "FROM players p LEFT JOIN player_stats s ON s.player_id = p.id WHERE p.id = $1";
     case Query::leaderboard:
       // Ties: fewer games for the same total ranks higher, then the older account.
       return "SELECT s.player_id, p.display_name, s.total_score, s.games_played, "
@@ -68,17 +44,8 @@ std::string sql_for(Query q) {
              "FROM player_stats s JOIN players p ON p.id = s.player_id "
              "WHERE p.banned_until_ms <= $2 "
              "ORDER BY s.total_score DESC, s.games_played, s.player_id LIMIT $1";
-    case Query::insert_admin:
-      return "INSERT INTO admin_users (username, password_hash, role, created_ms) "
-             "VALUES ($1, $2, $3, $4) RETURNING id";
     case Query::admin_hash:
       return "SELECT id, password_hash FROM admin_users WHERE lower(username) = lower($1)";
-    case Query::touch_admin_login:
-      return "UPDATE admin_users SET last_login_ms = $2 WHERE id = $1 RETURNING " + kAdminColumns;
-    case Query::admins:
-      return "SELECT " + kAdminColumns + " FROM admin_users ORDER BY id";
-    case Query::admin_count:
-      return "SELECT count(*) FROM admin_users";
     case Query::insert_audit:
       return "INSERT INTO admin_audit (at_ms, actor, action, target, detail, ok) "
              "VALUES ($1, $2, $3, $4, $5, $6::integer <> 0)";
@@ -93,16 +60,14 @@ std::string sql_for(Query q) {
              "'\\' "
              "OR lower(p.username) LIKE lower($2::text) ESCAPE '\\' "
              "ORDER BY (p.id = $1) IS TRUE DESC, p.last_login_ms DESC, p.id DESC LIMIT $3";
-    case Query::recently_seen:
-      return kSummaryColumns + "ORDER BY p.last_login_ms DESC, p.id DESC LIMIT $1";
-    case Query::summary_by_id:
-      return kSummaryColumns + "WHERE p.id = $1";
     case Query::recent_matches:
       return "SELECT player_id, room_type, room_id, score, started_ms, ended_ms "
              "FROM match_results WHERE player_id = $1 "
              "ORDER BY ended_ms DESC, id DESC LIMIT $2";
+
+    default:
+      return sql::numbered_dollar(sql::common_sql(q));
   }
-  throw std::logic_error("no PostgreSQL text for a query");
 }
 
 std::string statement_name(size_t index) {

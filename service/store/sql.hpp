@@ -58,6 +58,63 @@ enum class Query : uint8_t {
   recent_matches,      // (player, limit) -> match columns
 };
 
+/// The text of a query both dialects write alike, with SQLite's numbered placeholders (?1, ?2);
+/// PostgreSQL reads it through numbered_dollar(). Each store's own sql_for() writes the rest
+/// (case folding, greatest/max, ...) and falls back to this.
+inline std::string common_sql(Query q) {
+  switch (q) {
+    case Query::player_by_id:
+      return kPlayerColumns + "WHERE id = ?1";
+    case Query::player_by_device:
+      return kPlayerColumns + "WHERE device_id = ?1";
+    case Query::insert_guest:
+      return "INSERT INTO players (device_id, display_name, created_ms, last_login_ms) "
+             "VALUES (?1, ?2, ?3, ?3) RETURNING id";
+    case Query::set_display_name:
+      return "UPDATE players SET display_name = ?2 WHERE id = ?1";
+    case Query::insert_account:
+      return "INSERT INTO players (username, password_hash, display_name, created_ms, "
+             "last_login_ms) VALUES (?1, ?2, ?3, ?4, ?4) RETURNING id";
+    case Query::touch_login:
+      return "UPDATE players SET last_login_ms = ?2 WHERE id = ?1";
+    case Query::set_ban:
+      return "UPDATE players SET banned_until_ms = ?2, ban_reason = ?3 WHERE id = ?1 "
+             "RETURNING id";
+    case Query::insert_match:
+      return "INSERT INTO match_results (player_id, room_type, room_id, score, started_ms, "
+             "ended_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    case Query::stats_of:
+      return "SELECT p.id, p.display_name, coalesce(s.total_score, 0), "
+             "coalesce(s.games_played, 0), coalesce(s.best_score, 0), "
+             "coalesce(s.last_played_ms, 0) "
+             "FROM players p LEFT JOIN player_stats s ON s.player_id = p.id WHERE p.id = ?1";
+    case Query::insert_admin:
+      return "INSERT INTO admin_users (username, password_hash, role, created_ms) "
+             "VALUES (?1, ?2, ?3, ?4) RETURNING id";
+    case Query::touch_admin_login:
+      return "UPDATE admin_users SET last_login_ms = ?2 WHERE id = ?1 RETURNING " + kAdminColumns;
+    case Query::admins:
+      return "SELECT " + kAdminColumns + " FROM admin_users ORDER BY id";
+    case Query::admin_count:
+      return "SELECT count(*) FROM admin_users";
+    case Query::recently_seen:
+      return kSummaryColumns + "ORDER BY p.last_login_ms DESC, p.id DESC LIMIT ?1";
+    case Query::summary_by_id:
+      return kSummaryColumns + "WHERE p.id = ?1";
+    default:
+      throw std::logic_error("no common SQL text for this query: the dialect must write it");
+  }
+}
+
+/// `sql` with ?N placeholders written as PostgreSQL's $N (the common texts hold no '?' in
+/// string literals).
+inline std::string numbered_dollar(std::string sql) {
+  for (char& c : sql) {
+    if (c == '?') c = '$';
+  }
+  return sql;
+}
+
 /// How many Query values exist (for per-dialect tables).
 inline constexpr size_t kQueryCount = static_cast<size_t>(Query::recent_matches) + 1;
 
