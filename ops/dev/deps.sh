@@ -9,12 +9,14 @@ ROOKERY_BUILD_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-all-dev libboost-json1.81-dev
   libprotobuf-dev protobuf-compiler
-  libsqlite3-dev sqlite3 libsodium-dev prometheus-cpp-dev libpq-dev
+  libsqlite3-dev sqlite3 libsodium-dev prometheus-cpp-dev libpq-dev libhiredis-dev
   libgtest-dev googletest
 )
 # Browser tests drive Debian's Chromium with playwright-core from npm; the postgres suite starts
-# Debian's PostgreSQL 15 server (postgresql) in a temporary folder.
-ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck prometheus curl python3 postgresql)
+# Debian's PostgreSQL 15 server (postgresql) in a temporary folder; the cluster tests start
+# Debian's Redis 7 (redis-server) on free loopback ports.
+ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck prometheus curl python3 postgresql
+  redis-server)
 
 rookery_install_packages() {
   local missing=()

@@ -1,0 +1,113 @@
+// A node's membership in a cluster: its own thread and io_context driving one Redis connection
+// (never a shard's), which claims a node number, renews the node's lease every second,
+// publishes the node's rooms as they change and reads the whole cluster's directory twice a
+// second into a snapshot any thread can read without waiting. When Redis is unreachable the
+// node keeps serving what it has; `status()` says the directory is down and the core refuses
+// cluster operations with a typed error until it is back.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster/directory.hpp"
+#include "cluster/redis.hpp"
+
+namespace rookery::cluster {
+
+/// How a node joins its cluster.
+struct ClusterOptions {
+  RedisOptions redis;
+  std::string prefix = "rookery:";  // every key and channel starts with it
+  std::string node_id;              // unique in the cluster
+  std::string advertise_host;       // where clients reach this node's game ports
+  uint16_t tcp_port = 0;
+  uint16_t ws_port = 0;
+  uint16_t http_port = 0;
+  std::string version;
+  std::chrono::milliseconds lease{3000};      // a node silent this long is gone
+  std::chrono::milliseconds heartbeat{1000};  // lease renewal period
+  std::chrono::milliseconds publish{250};     // room changes reach Redis within this
+  std::chrono::milliseconds fetch{500};       // the cluster view is this fresh
+};
+
+/// What the node says about itself; read on the cluster thread (must be thread-safe).
+struct LocalState {
+  uint32_t connections = 0;
+  bool draining = false;
+  std::vector<RoomRecord> rooms;  // this node's rooms; `node` is filled in by the cluster
+};
+
+/// The directory as a node last read it, and whether it can be trusted now.
+struct ClusterStatus {
+  bool directory_up = false;    // the last lease renewal succeeded within the lease
+  int64_t last_renewal_ms = 0;  // unix ms of the last successful renewal (0: never)
+  uint64_t redis_errors = 0;    // failed directory commands so far
+  uint64_t redis_connects = 0;  // connections made (more than 1: reconnects)
+  size_t nodes = 0;             // live nodes in the last view (this one included)
+  size_t rooms = 0;             // rooms in the last view
+};
+
+/// One node's cluster membership. start() once, stop() once; the rest from any thread.
+class Cluster {
+ public:
+  using LocalSource = std::function<LocalState()>;
+
+  Cluster(ClusterOptions options, LocalSource local);
+  ~Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+
+  /// Starts the cluster thread and waits (up to `timeout`) until Redis granted a node number,
+  /// which it returns. Throws std::runtime_error naming Redis if that did not happen.
+  uint32_t start(std::chrono::milliseconds timeout);
+  /// Leaves the directory (bounded wait) and stops the thread.
+  void stop();
+
+  /// The last view of the cluster (this node's own record and rooms included); never null.
+  std::shared_ptr<const ClusterView> view() const;
+  ClusterStatus status() const;
+  const ClusterOptions& options() const { return options_; }
+  uint32_t node_number() const { return number_.load(); }
+
+ private:
+  void on_redis_state(bool up);
+  void claim(int attempts_left);
+  void renew();
+  void publish();
+  void fetch();
+  NodeRecord self_record(const LocalState& local) const;
+  template <class Fn>
+  void every(boost::asio::steady_timer& t, std::chrono::milliseconds period, Fn fn);
+
+  const ClusterOptions options_;
+  const LocalSource local_;
+  boost::asio::io_context io_;
+  std::unique_ptr<RedisConnection> redis_;
+  std::unique_ptr<Directory> directory_;
+  std::unique_ptr<boost::asio::steady_timer> renew_timer_, publish_timer_, fetch_timer_;
+  std::thread thread_;
+  std::atomic<uint32_t> number_{0};
+  std::function<void()> on_number_;  // start() waits on it
+  int64_t started_ms_ = 0;
+  std::atomic<int64_t> renewed_steady_ms_{0};  // last successful renewal; 0: never
+
+  // Cluster thread only.
+  std::map<RoomId, RoomRecord> published_;  // what Redis holds for our rooms
+  bool republish_all_ = true;               // after a (re)connect, rebuild our rooms hash
+  bool publishing_ = false;
+
+  mutable std::mutex mu_;  // guards view_ and status_
+  std::shared_ptr<const ClusterView> view_ = std::make_shared<ClusterView>();
+  ClusterStatus status_;
+};
+
+}  // namespace rookery::cluster
