@@ -3,6 +3,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <future>
 #include <random>
 #include <stdexcept>
@@ -12,8 +13,17 @@
 
 namespace rookery::cluster {
 namespace asio = boost::asio;
+namespace json = boost::json;
 
 namespace {
+
+// A message's "id" (the parser reads small numbers as int64).
+std::optional<uint64_t> request_id(const json::object& m) {
+  const auto* id = m.if_contains("id");
+  if (id && id->is_uint64()) return id->as_uint64();
+  if (id && id->is_int64() && id->as_int64() > 0) return static_cast<uint64_t>(id->as_int64());
+  return std::nullopt;
+}
 
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -27,6 +37,11 @@ Cluster::Cluster(ClusterOptions options, LocalSource local)
     : options_(std::move(options)), local_(std::move(local)) {
   if (options_.node_id.empty()) throw std::invalid_argument("cluster: node id is empty");
   redis_ = std::make_unique<RedisConnection>(io_, options_.redis);
+  subscriber_ = std::make_unique<RedisConnection>(io_, options_.redis);
+  subscriber_->subscribe({options_.prefix + "node:" + options_.node_id, options_.prefix + "all"},
+                         [this](const std::string& channel, const std::string& payload) {
+                           on_message(channel, payload);
+                         });
   directory_ = std::make_unique<Directory>(*redis_, options_.prefix, options_.node_id);
   renew_timer_ = std::make_unique<asio::steady_timer>(io_);
   publish_timer_ = std::make_unique<asio::steady_timer>(io_);
@@ -56,8 +71,9 @@ uint32_t Cluster::start(std::chrono::milliseconds timeout) {
   redis_->on_state([this](bool up) { on_redis_state(up); });
   asio::post(io_, [this] {
     redis_->start();
+    subscriber_->start();
     every(*renew_timer_, options_.heartbeat, [this] { renew(); });
-    every(*publish_timer_, options_.publish, [this] { publish(); });
+    every(*publish_timer_, options_.publish, [this] { publish_rooms(); });
     every(*fetch_timer_, options_.fetch, [this] { fetch(); });
   });
   thread_ = std::thread([this] {
@@ -92,7 +108,13 @@ void Cluster::stop() {
   // A clean exit removes the node at once; if Redis does not answer, the lease does it later.
   done.wait_for(options_.redis.command_timeout + std::chrono::milliseconds(200));
   asio::post(io_, [this] {
+    for (auto& [id, w] : waiting_) {
+      asio::post(io_, [done = std::move(w.done)] { done(std::nullopt); });
+    }
+    waiting_.clear();
     redis_->stop();
+    subscriber_->stop();
+    io_.poll();  // the failed requests' handlers
     io_.stop();
   });
   thread_.join();
@@ -117,7 +139,7 @@ void Cluster::on_redis_state(bool up) {
     claim(32);
   } else {
     renew();
-    publish();
+    publish_rooms();
   }
 }
 
@@ -144,7 +166,7 @@ void Cluster::claim(int attempts_left) {
         log::info("cluster node number claimed",
                   {{"node", options_.node_id}, {"number", std::to_string(candidate)}});
         renew();
-        publish();
+        publish_rooms();
         if (on_number_) on_number_();
       });
 }
@@ -156,7 +178,7 @@ NodeRecord Cluster::self_record(const LocalState& local) const {
   n.host = options_.advertise_host;
   n.tcp_port = options_.tcp_port;
   n.ws_port = options_.ws_port;
-  n.http_port = options_.http_port;
+  n.http_port = http_port_.load() != 0 ? http_port_.load() : options_.http_port;
   n.version = options_.version;
   n.draining = local.draining;
   n.connections = local.connections;
@@ -187,7 +209,7 @@ void Cluster::renew() {
                         });
 }
 
-void Cluster::publish() {
+void Cluster::publish_rooms() {
   if (number_ == 0 || !redis_->connected() || publishing_) return;
   LocalState local = local_();
   std::map<RoomId, RoomRecord> now;
@@ -253,6 +275,117 @@ ClusterStatus Cluster::status() const {
   const int64_t last = renewed_steady_ms_.load();
   s.directory_up = last != 0 && steady_ms() - last < options_.lease.count();
   return s;
+}
+
+void Cluster::serve(RequestHandler requests, BroadcastHandler broadcasts) {
+  request_handler_ = std::move(requests);
+  broadcast_handler_ = std::move(broadcasts);
+}
+
+void Cluster::publish(const std::string& channel, const json::object& message,
+                      std::function<void(bool heard)> done) {
+  redis_->command({"PUBLISH", channel, json::serialize(message)},
+                  [done = std::move(done)](RedisResult r) {
+                    // PUBLISH answers with how many subscribers got it: 0 means nobody listens.
+                    if (done) done(!r.failed() && r.value.integer > 0);
+                  });
+}
+
+void Cluster::request(const std::string& node, json::object body, ReplyHandler done) {
+  asio::post(io_, [this, node, body = std::move(body), done = std::move(done)]() mutable {
+    {
+      std::lock_guard lock(mu_);
+      ++status_.requests_sent;
+    }
+    auto fail = [this](ReplyHandler& d) {
+      {
+        std::lock_guard lock(mu_);
+        ++status_.requests_failed;
+      }
+      d(std::nullopt);
+    };
+    if (!redis_->connected() || !subscriber_->connected()) {
+      fail(done);
+      return;
+    }
+    const uint64_t id = next_request_++;
+    auto timer = std::make_unique<asio::steady_timer>(io_, options_.request_timeout);
+    timer->async_wait([this, id, fail](const boost::system::error_code& ec) mutable {
+      if (ec) return;
+      auto it = waiting_.find(id);
+      if (it == waiting_.end()) return;
+      auto d = std::move(it->second.done);
+      waiting_.erase(it);
+      fail(d);
+    });
+    waiting_.emplace(id, Waiting{std::move(done), std::move(timer)});
+    json::object envelope{
+        {"k", "req"}, {"id", id}, {"from", options_.node_id}, {"body", std::move(body)}};
+    publish(options_.prefix + "node:" + node, envelope, [this, id, fail](bool heard) mutable {
+      if (heard) return;
+      // Nobody subscribes to that node's channel: it is gone. Fail now, not at the timeout.
+      auto it = waiting_.find(id);
+      if (it == waiting_.end()) return;
+      auto d = std::move(it->second.done);
+      waiting_.erase(it);
+      fail(d);
+    });
+  });
+}
+
+void Cluster::broadcast(json::object message) {
+  asio::post(io_, [this, message = std::move(message)]() mutable {
+    {
+      std::lock_guard lock(mu_);
+      ++status_.broadcasts;
+    }
+    json::object envelope{{"k", "bc"}, {"from", options_.node_id}, {"body", std::move(message)}};
+    publish(options_.prefix + "all", envelope, nullptr);
+  });
+}
+
+void Cluster::on_message(const std::string& /*channel*/, const std::string& payload) {
+  json::object m;
+  try {
+    m = json::parse(payload).as_object();
+  } catch (const std::exception&) {
+    log::warn("cluster message not understood", {{"bytes", std::to_string(payload.size())}});
+    return;
+  }
+  const auto* kind = m.if_contains("k");
+  const auto* body = m.if_contains("body");
+  if (!kind || !kind->is_string() || !body || !body->is_object()) return;
+  if (kind->as_string() == "rep") {
+    const auto id = request_id(m);
+    if (!id) return;
+    auto it = waiting_.find(*id);
+    if (it == waiting_.end()) return;  // too late: the requester gave up
+    auto done = std::move(it->second.done);
+    waiting_.erase(it);
+    done(body->as_object());
+    return;
+  }
+  const auto* from = m.if_contains("from");
+  if (!from || !from->is_string()) return;
+  const std::string sender(from->as_string());
+  if (kind->as_string() == "bc") {
+    if (sender != options_.node_id && broadcast_handler_) broadcast_handler_(body->as_object());
+    return;
+  }
+  if (kind->as_string() != "req" || !request_handler_) return;
+  const auto id = request_id(m);
+  if (!id) return;
+  {
+    std::lock_guard lock(mu_);
+    ++status_.requests_served;
+  }
+  const uint64_t rid = *id;
+  request_handler_(body->as_object(), [this, sender, rid](json::object reply) {
+    asio::post(io_, [this, sender, rid, reply = std::move(reply)]() mutable {
+      json::object envelope{{"k", "rep"}, {"id", rid}, {"body", std::move(reply)}};
+      publish(options_.prefix + "node:" + sender, envelope, nullptr);
+    });
+  });
 }
 
 }  // namespace rookery::cluster

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cluster/directory.hpp"
+#include "cluster/link.hpp"
 #include "cluster/redis.hpp"
 
 namespace rookery::cluster {
@@ -33,10 +34,11 @@ struct ClusterOptions {
   uint16_t ws_port = 0;
   uint16_t http_port = 0;
   std::string version;
-  std::chrono::milliseconds lease{3000};      // a node silent this long is gone
-  std::chrono::milliseconds heartbeat{1000};  // lease renewal period
-  std::chrono::milliseconds publish{250};     // room changes reach Redis within this
-  std::chrono::milliseconds fetch{500};       // the cluster view is this fresh
+  std::chrono::milliseconds lease{3000};            // a node silent this long is gone
+  std::chrono::milliseconds heartbeat{1000};        // lease renewal period
+  std::chrono::milliseconds publish{250};           // room changes reach Redis within this
+  std::chrono::milliseconds fetch{500};             // the cluster view is this fresh
+  std::chrono::milliseconds request_timeout{2000};  // a node that has not replied by then: gone
 };
 
 /// What the node says about itself; read on the cluster thread (must be thread-safe).
@@ -48,21 +50,25 @@ struct LocalState {
 
 /// The directory as a node last read it, and whether it can be trusted now.
 struct ClusterStatus {
-  bool directory_up = false;    // the last lease renewal succeeded within the lease
-  int64_t last_renewal_ms = 0;  // unix ms of the last successful renewal (0: never)
-  uint64_t redis_errors = 0;    // failed directory commands so far
-  uint64_t redis_connects = 0;  // connections made (more than 1: reconnects)
-  size_t nodes = 0;             // live nodes in the last view (this one included)
-  size_t rooms = 0;             // rooms in the last view
+  bool directory_up = false;     // the last lease renewal succeeded within the lease
+  int64_t last_renewal_ms = 0;   // unix ms of the last successful renewal (0: never)
+  uint64_t redis_errors = 0;     // failed directory commands so far
+  uint64_t redis_connects = 0;   // connections made (more than 1: reconnects)
+  size_t nodes = 0;              // live nodes in the last view (this one included)
+  size_t rooms = 0;              // rooms in the last view
+  uint64_t requests_sent = 0;    // requests to other nodes
+  uint64_t requests_failed = 0;  // of those, unanswered (timeout, node gone, Redis down)
+  uint64_t requests_served = 0;  // requests from other nodes answered here
+  uint64_t broadcasts = 0;       // broadcasts sent
 };
 
 /// One node's cluster membership. start() once, stop() once; the rest from any thread.
-class Cluster {
+class Cluster final : public Link {
  public:
   using LocalSource = std::function<LocalState()>;
 
   Cluster(ClusterOptions options, LocalSource local);
-  ~Cluster();
+  ~Cluster() override;
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
@@ -72,18 +78,29 @@ class Cluster {
   /// Leaves the directory (bounded wait) and stops the thread.
   void stop();
 
-  /// The last view of the cluster (this node's own record and rooms included); never null.
-  std::shared_ptr<const ClusterView> view() const;
+  // --- Link ---
+  const std::string& node_id() const override { return options_.node_id; }
+  bool available() const override { return status().directory_up; }
+  std::shared_ptr<const ClusterView> view() const override;
+  void request(const std::string& node, boost::json::object request, ReplyHandler done) override;
+  void broadcast(boost::json::object message) override;
+  void serve(RequestHandler requests, BroadcastHandler broadcasts) override;
+
   ClusterStatus status() const;
   const ClusterOptions& options() const { return options_; }
   uint32_t node_number() const { return number_.load(); }
+  /// The side-port's port, once known (shown on the console's nodes page).
+  void set_http_port(uint16_t port) { http_port_.store(port); }
 
  private:
   void on_redis_state(bool up);
   void claim(int attempts_left);
   void renew();
-  void publish();
+  void publish_rooms();
   void fetch();
+  void on_message(const std::string& channel, const std::string& payload);
+  void publish(const std::string& channel, const boost::json::object& message,
+               std::function<void(bool heard)> done);
   NodeRecord self_record(const LocalState& local) const;
   template <class Fn>
   void every(boost::asio::steady_timer& t, std::chrono::milliseconds period, Fn fn);
@@ -92,6 +109,7 @@ class Cluster {
   const LocalSource local_;
   boost::asio::io_context io_;
   std::unique_ptr<RedisConnection> redis_;
+  std::unique_ptr<RedisConnection> subscriber_;  // pub/sub needs a connection of its own
   std::unique_ptr<Directory> directory_;
   std::unique_ptr<boost::asio::steady_timer> renew_timer_, publish_timer_, fetch_timer_;
   std::thread thread_;
@@ -99,6 +117,15 @@ class Cluster {
   std::function<void()> on_number_;  // start() waits on it
   int64_t started_ms_ = 0;
   std::atomic<int64_t> renewed_steady_ms_{0};  // last successful renewal; 0: never
+  std::atomic<uint16_t> http_port_{0};
+  RequestHandler request_handler_;
+  BroadcastHandler broadcast_handler_;
+  struct Waiting {
+    ReplyHandler done;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  std::map<uint64_t, Waiting> waiting_;  // requests sent, by id (cluster thread)
+  uint64_t next_request_ = 1;
 
   // Cluster thread only.
   std::map<RoomId, RoomRecord> published_;  // what Redis holds for our rooms

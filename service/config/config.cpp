@@ -337,6 +337,64 @@ constexpr std::array kKeys = {
                 "share/rookery/admin-ui/ beside the executable; none: not served",
         .access = field<&Config::http, &HttpConfig::admin_ui_root>},
 
+    // Cluster membership (cluster/).
+    Key{.section = "Cluster",
+        .name = "redis",
+        .flag = "--redis",
+        .env = "ROOKERY_REDIS",
+        .type = Type::string,
+        .min = 0,
+        .max = kAddressMax + 16,
+        .help = "Redis of the cluster directory, redis://host:port; every node of a cluster names "
+                "the same one (and the same PostgreSQL --db); empty: a standalone node",
+        .access = field<&Config::cluster, &ClusterConfig::redis>},
+    Key{.section = "Cluster",
+        .name = "node_id",
+        .flag = "--node-id",
+        .env = "ROOKERY_NODE_ID",
+        .type = Type::string,
+        .min = 0,
+        .max = 64,
+        .help = "This node's name in the cluster, unique, of [A-Za-z0-9_.-]; empty: the host name",
+        .access = field<&Config::cluster, &ClusterConfig::node_id>},
+    Key{.section = "Cluster",
+        .name = "advertise_host",
+        .flag = "--advertise-host",
+        .env = "ROOKERY_ADVERTISE_HOST",
+        .type = Type::string,
+        .min = 0,
+        .max = kAddressMax,
+        .help = "Host name or address clients use to reach this node's game ports when another "
+                "node redirects them here; empty: the host name",
+        .access = field<&Config::cluster, &ClusterConfig::advertise_host>},
+    Key{.section = "Cluster",
+        .name = "cluster_name",
+        .flag = "--cluster-name",
+        .env = "ROOKERY_CLUSTER_NAME",
+        .type = Type::string,
+        .min = 1,
+        .max = 64,
+        .help = "Name of the cluster, of [A-Za-z0-9_.-]: its keys in Redis start with it, so "
+                "several clusters can share one Redis",
+        .access = field<&Config::cluster, &ClusterConfig::cluster_name>},
+    Key{.section = "Cluster",
+        .name = "lease_ms",
+        .flag = "--lease-ms",
+        .env = "ROOKERY_LEASE_MS",
+        .min = 1000,
+        .max = 60'000,
+        .help = "A node that has not renewed its lease (every second) for this long leaves the "
+                "directory, and its rooms with it",
+        .access = field<&Config::cluster, &ClusterConfig::lease_ms>},
+    Key{.section = "Cluster",
+        .name = "ticket_ttl_ms",
+        .flag = "--ticket-ttl-ms",
+        .env = "ROOKERY_TICKET_TTL_MS",
+        .min = 1000,
+        .max = 120'000,
+        .help = "A redirected player's seat is held this long for it to arrive with its ticket",
+        .access = field<&Config::cluster, &ClusterConfig::ticket_ttl_ms>},
+
     // Process-wide settings (app/).
     Key{.section = "Server",
         .name = "server_name",
@@ -703,6 +761,23 @@ void validate(const Config& config) {
                           "; each port needs its own number (0 picks a free one)");
       }
     }
+  }
+  for (const auto& [key, value] : {std::pair<std::string_view, const std::string&>{
+                                       "node_id", config.cluster.node_id},
+                                   {"cluster_name", config.cluster.cluster_name}}) {
+    for (const char c : value) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-';
+      if (!ok) {
+        throw ConfigError(std::string(key) + " may hold only A-Z a-z 0-9 _ . - (got " +
+                          in_quotes(value) + ")");
+      }
+    }
+  }
+  if (!config.cluster.redis.empty() && !config.store.db.starts_with("postgresql://") &&
+      !config.store.db.starts_with("postgres://")) {
+    throw ConfigError("a cluster node (redis is set) needs the shared PostgreSQL store: db must "
+                      "be a postgresql:// URL, not " + in_quotes(config.store.db));
   }
   // Also guaranteed by its bound; restated because an empty bucket would refuse every message.
   if (config.limits.msg_burst < 1) throw ConfigError("msg_burst must be at least 1");

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -218,6 +220,64 @@ TEST(Cluster, RepairsItselfAfterRedisRestartsEmpty) {
   EXPECT_EQ(a.node_number(), number);
   EXPECT_EQ(redis.command({"GET", "test:number:" + std::to_string(number)}), "a");
   EXPECT_GE(a.status().redis_connects, 2u);
+}
+
+TEST(Cluster, RequestsReachTheirNodeAndRepliesComeBack) {
+  testing::RedisProcess redis;
+  FakeNode fa, fb;
+  Cluster a(options(redis, "a"), fa.source());
+  Cluster b(options(redis, "b"), fb.source());
+  std::atomic<int> a_heard{0}, b_heard{0};
+  a.serve(
+      [](const boost::json::object& req, std::function<void(boost::json::object)> respond) {
+        // Answer from another thread, as the core does after a store call.
+        std::thread([req, respond] { respond({{"echo", req.at("n")}, {"by", "a"}}); }).detach();
+      },
+      [&](const boost::json::object&) { ++a_heard; });
+  b.serve([](const boost::json::object&, std::function<void(boost::json::object)>) {},
+          [&](const boost::json::object& m) {
+            if (m.at("text") == "hi") ++b_heard;
+          });
+  a.start(5s);
+  b.start(5s);
+  ASSERT_TRUE(eventually([&] { return a.available() && b.available(); }));
+  std::promise<std::optional<boost::json::object>> got;
+  b.request("a", {{"n", 7}}, [&](std::optional<boost::json::object> r) { got.set_value(r); });
+  auto reply = got.get_future().get();
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->at("echo").as_int64(), 7);
+  EXPECT_EQ(reply->at("by").as_string(), "a");
+
+  // A node nobody serves fails at once (PUBLISH reached no one), not at the timeout.
+  const auto t0 = std::chrono::steady_clock::now();
+  std::promise<bool> none;
+  b.request("nobody", {{"n", 1}}, [&](auto r) { none.set_value(r.has_value()); });
+  EXPECT_FALSE(none.get_future().get());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+
+  // A broadcast reaches the others, not the sender.
+  a.broadcast({{"text", "hi"}});
+  ASSERT_TRUE(eventually([&] { return b_heard == 1; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(a_heard, 0);
+  EXPECT_EQ(b.status().requests_sent, 2u);
+  EXPECT_EQ(b.status().requests_failed, 1u);
+  EXPECT_EQ(a.status().requests_served, 1u);
+}
+
+TEST(Cluster, RequestsFailAtOnceWhileRedisIsDown) {
+  testing::RedisProcess redis;
+  FakeNode fa;
+  Cluster a(options(redis, "a"), fa.source());
+  a.serve([](auto&, auto) {}, [](auto&) {});
+  a.start(5s);
+  redis.kill_now();
+  ASSERT_TRUE(eventually([&] { return !a.available(); }, 3s));
+  const auto t0 = std::chrono::steady_clock::now();
+  std::promise<bool> r;
+  a.request("b", {{"n", 1}}, [&](auto reply) { r.set_value(reply.has_value()); });
+  EXPECT_FALSE(r.get_future().get());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
 }
 
 TEST(Cluster, CannotStartWithoutRedis) {

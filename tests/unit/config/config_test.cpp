@@ -57,6 +57,12 @@ const std::vector<std::string> kAllKeys = {
     "http_bind",
     "http_port",
     "admin_ui_root",
+    "redis",
+    "node_id",
+    "advertise_host",
+    "cluster_name",
+    "lease_ms",
+    "ticket_ttl_ms",
     "server_name",
     "shutdown_deadline_ms",
     "log_format",
@@ -471,6 +477,7 @@ Config non_default() {
   config.store = {"/srv/rookery.db", "normal", 14, 99, 7, 3};
   config.http = {"::1", 15, "admin-ui"};
   config.server = {"test-server", 5000, "json", "warn"};
+  config.cluster = {"redis://10.1.2.3:6380", "node-7", "game7.example.org", "blue", 5000, 20000};
   return config;
 }
 
@@ -489,14 +496,31 @@ TEST(ConfigTest, EveryKeyIsSettableByFlagAndEnvironment) {
   for (const auto& key : kAllKeys) {
     const std::string value = dumped_value(target, key);
     ASSERT_NE(value, dumped_value(Config{}, key)) << key;
-    EXPECT_EQ(dumped_value(parse_args({flag_of(key), value}).config, key), value) << key;
-    EXPECT_EQ(dumped_value(parse_args({}, {{env_of(key), value}}).config, key), value) << key;
+    // A cluster node needs the shared PostgreSQL store.
+    const std::string pg = "postgresql://db/rookery";
+    std::vector<std::string> args{flag_of(key), value};
+    std::map<std::string, std::string> env{{env_of(key), value}};
+    if (key == "redis") {
+      args.insert(args.end(), {"--db", pg});
+      env["ROOKERY_DB"] = pg;
+    }
+    EXPECT_EQ(dumped_value(parse_args(args).config, key), value) << key;
+    EXPECT_EQ(dumped_value(parse_args({}, env).config, key), value) << key;
   }
+}
+
+TEST(ConfigTest, ClusterKeysAreChecked) {
+  EXPECT_THROW(parse_args({"--redis", "redis://r:6379"}), ConfigError);  // SQLite: not shared
+  EXPECT_NO_THROW(parse_args({"--redis", "redis://r:6379", "--db", "postgresql://db/rookery"}));
+  EXPECT_THROW(parse_args({"--node-id", "a b"}), ConfigError);
+  EXPECT_THROW(parse_args({"--cluster-name", "x:y"}), ConfigError);
+  EXPECT_THROW(parse_args({"--lease-ms", "10"}), ConfigError);
 }
 
 TEST(ConfigTest, DumpRoundTripsThroughTheConfigFile) {
   Config config = non_default();
-  config.store.db = "/tmp/with space/# and \"quotes\" and \\.db";
+  // A cluster node's store is PostgreSQL (a URL that needs quoting, all the same).
+  config.store.db = "postgresql://db/with space/# and \"quotes\" and \\.db";
   config.server.name = "it's rookery";
 
   TempFile file(dump(config));

@@ -1,0 +1,43 @@
+// What the game core needs from the cluster: who we are, whether the directory can be trusted,
+// the last view of every node and room, and messages to one node (request and reply) or to all
+// (broadcast). Cluster implements it over Redis; the core's unit tests use a fake. A standalone
+// node has no Link at all.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cluster/directory.hpp"
+
+namespace rookery::cluster {
+
+/// The core's view of cluster membership. Thread-safe.
+class Link {
+ public:
+  /// A node's reply, or nullopt if it did not answer in time (gone, or Redis unreachable).
+  using ReplyHandler = std::function<void(std::optional<boost::json::object> reply)>;
+  /// Serves a request from another node; call `respond` once, from any thread.
+  using RequestHandler = std::function<void(const boost::json::object& request,
+                                            std::function<void(boost::json::object)> respond)>;
+  /// Hears a broadcast from another node.
+  using BroadcastHandler = std::function<void(const boost::json::object& message)>;
+
+  virtual ~Link() = default;
+  /// This node's id.
+  virtual const std::string& node_id() const = 0;
+  /// True while the directory is reachable and our lease is current.
+  virtual bool available() const = 0;
+  /// The last view of the cluster (this node included); never null.
+  virtual std::shared_ptr<const ClusterView> view() const = 0;
+  /// Sends `request` to `node`; `done` runs once, on the cluster thread.
+  virtual void request(const std::string& node, boost::json::object request, ReplyHandler done) = 0;
+  /// Sends `message` to every other node (best effort: lost while Redis is unreachable).
+  virtual void broadcast(boost::json::object message) = 0;
+  /// Installs the core's handlers (once, before requests can arrive).
+  virtual void serve(RequestHandler requests, BroadcastHandler broadcasts) = 0;
+};
+
+}  // namespace rookery::cluster
