@@ -80,6 +80,9 @@ class Cluster final : public Link {
 
   // --- Link ---
   const std::string& node_id() const override { return options_.node_id; }
+  Endpoint endpoint() const override {
+    return {options_.advertise_host, options_.tcp_port, options_.ws_port};
+  }
   bool available() const override { return status().directory_up; }
   std::shared_ptr<const ClusterView> view() const override;
   void request(const std::string& node, boost::json::object request, ReplyHandler done) override;

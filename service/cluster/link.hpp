@@ -28,6 +28,13 @@ class Link {
   virtual ~Link() = default;
   /// This node's id.
   virtual const std::string& node_id() const = 0;
+  /// Where clients reach this node's game ports.
+  struct Endpoint {
+    std::string host;
+    uint16_t tcp_port = 0;
+    uint16_t ws_port = 0;
+  };
+  virtual Endpoint endpoint() const = 0;
   /// True while the directory is reachable and our lease is current.
   virtual bool available() const = 0;
   /// The last view of the cluster (this node included); never null.

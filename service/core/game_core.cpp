@@ -58,6 +58,7 @@ Binding GameCore::bind(const store::Player& player, SessionAddress address) {
   if (b.evicted) {
     host_.close_session(*b.evicted, proto::KICKED, "logged in from another connection");
   }
+  announce_login(player.id);
   return b;
 }
 
@@ -73,6 +74,7 @@ Resumed GameCore::resume(const std::string& token, SessionAddress address) {
   if (b->evicted) {
     host_.close_session(*b->evicted, proto::KICKED, "logged in from another connection");
   }
+  announce_login(b->player);
   return {std::move(b), {}};
 }
 
@@ -98,6 +100,8 @@ bool GameCore::remove_player(PlayerId player, proto::ErrorCode code, const std::
 }
 
 bool GameCore::kick(PlayerId player, const std::string& reason) {
+  // The player may be on another node (or hold a seat here and play there): every node acts.
+  if (cluster_) cluster_->broadcast({{"op", "kick"}, {"player", player}, {"reason", reason}});
   return remove_player(player, proto::KICKED, reason);
 }
 
@@ -109,7 +113,12 @@ void GameCore::ban(PlayerId player, int64_t until_ms, std::string reason,
              [this, player, banning, told, done = std::move(done)](store::Status st) {
                // Only a stored ban is enforced, so what the player is told and what a later
                // login finds always agree.
-               if (st == store::Status::ok && banning) remove_player(player, proto::BANNED, told);
+               if (st == store::Status::ok && banning) {
+                 if (cluster_) {
+                   cluster_->broadcast({{"op", "ban"}, {"player", player}, {"reason", told}});
+                 }
+                 remove_player(player, proto::BANNED, told);
+               }
                done(st);
              });
 }
@@ -128,7 +137,13 @@ size_t GameCore::players_connected() const {
 }
 
 void GameCore::expire_disconnected() {
-  players_.expire(unix_millis(), config_.reconnect_grace_ms);
+  const int64_t now = unix_millis();
+  players_.expire(now, config_.reconnect_grace_ms);
+  if (tickets_) {
+    for (const auto& seat : tickets_->expire(now)) {
+      if (seat.room) rooms_.release(seat.room->id());
+    }
+  }
 }
 
 // --- rooms -----------------------------------------------------------------------------------
@@ -201,6 +216,11 @@ RoomOutcome GameCore::reserved(rooms::Reservation r) const {
 }
 
 RoomOutcome GameCore::create_and_reserve(const RoomSpec& spec) {
+  if (auto remote = route_create(spec)) return {nullptr, {}, std::move(remote)};
+  return create_and_reserve_here(spec);
+}
+
+RoomOutcome GameCore::create_and_reserve_here(const RoomSpec& spec) {
   RoomOutcome made = create_room(spec);
   if (!made.room) return made;
   RoomOutcome seat = reserved(rooms_.reserve(made.room->id()));
@@ -209,6 +229,13 @@ RoomOutcome GameCore::create_and_reserve(const RoomSpec& spec) {
 }
 
 RoomOutcome GameCore::reserve(RoomId id) {
+  Refusal refusal;
+  if (auto remote = route_reserve(id, &refusal)) return {nullptr, {}, std::move(remote)};
+  if (refusal) return {nullptr, std::move(refusal)};
+  return reserve_here(id);
+}
+
+RoomOutcome GameCore::reserve_here(RoomId id) {
   if (host_.draining()) return {nullptr, {proto::SHUTTING_DOWN, "server is shutting down"}};
   return reserved(rooms_.reserve(id));
 }
@@ -216,7 +243,20 @@ RoomOutcome GameCore::reserve(RoomId id) {
 RoomOutcome GameCore::join_or_create(const std::string& type_name) {
   const rooms::GameType* type = nullptr;
   if (Refusal r = check_room_spec(RoomSpec{type_name, "", 0}, type)) return {nullptr, std::move(r)};
+  // A seat here first (no hop for the player); then an open room elsewhere; then a new room on
+  // the least-loaded node.
   auto r = rooms_.reserve_any(type_name);
+  if (r.room) return {std::move(r.room), {}};
+  if (auto remote = route_join_or_create(type_name)) return {nullptr, {}, std::move(remote)};
+  return join_or_create_here(type_name, 0);
+}
+
+RoomOutcome GameCore::join_or_create_here(const std::string& type_name, RoomId preferred) {
+  const rooms::GameType* type = nullptr;
+  if (Refusal r = check_room_spec(RoomSpec{type_name, "", 0}, type)) return {nullptr, std::move(r)};
+  rooms::Reservation r;
+  if (preferred != 0) r = rooms_.reserve(preferred);
+  if (!r.room) r = rooms_.reserve_any(type_name);
   if (!r.room) {
     auto room = start_room(*type, "", 0);
     r = rooms_.reserve(room->id());
@@ -248,7 +288,17 @@ std::vector<rooms::RoomListing> GameCore::list_rooms(rooms::RoomFilter filter,
   if (!unbounded) {
     filter.limit = filter.limit == 0 ? kDefaultListLimit : std::min(filter.limit, kMaxListLimit);
   }
-  return rooms_.list(filter);
+  auto rooms = rooms_.list(filter);
+  if (cluster_) list_remote_rooms(filter, rooms);
+  return rooms;
+}
+
+std::vector<rooms::RoomListing> GameCore::local_rooms() const {
+  rooms::RoomFilter all;
+  all.include_full = true;
+  all.include_locked = true;
+  all.limit = UINT32_MAX;
+  return rooms_.list(all);
 }
 
 std::shared_ptr<rooms::Room> GameCore::find_room(RoomId id, rooms::RoomListing* listing) const {

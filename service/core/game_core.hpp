@@ -13,10 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "cluster/link.hpp"
 #include "config/config.hpp"
 #include "core/host.hpp"
 #include "core/lobby.hpp"
 #include "core/player_directory.hpp"
+#include "core/tickets.hpp"
 #include "rookery.pb.h"
 #include "rooms/game.hpp"
 #include "rooms/room_directory.hpp"
@@ -30,6 +32,19 @@ class GameCore final : public Lobby {
  public:
   GameCore(const config::RoomsConfig& config, store::PlayerStore& store,
            std::vector<rooms::GameType> game_types, Host& host);
+
+  // --- the cluster (game_core_cluster.cpp) -------------------------------------------------
+  /// Makes this core one node of a cluster: room ids carry `node_number`, lobby operations
+  /// see every node, seats elsewhere are routed there, a login evicts the player's session on
+  /// other nodes, kicks and bans reach every node. Call once, before any session or room.
+  void join_cluster(cluster::Link& link, uint32_t node_number, uint32_t ticket_ttl_ms);
+  /// The cluster link, or null on a standalone node.
+  cluster::Link* cluster() const { return cluster_; }
+  void route(const RemoteRoute& route, PlayerId player,
+             std::function<void(Redirection)> done) override;
+  void redeem(const std::string& ticket, std::function<void(Redeemed)> done) override;
+  /// Redirect seats held here and not yet redeemed.
+  size_t tickets_outstanding() const { return tickets_ ? tickets_->outstanding() : 0; }
 
   // --- accounts ----------------------------------------------------------------------------
   /// Checks credentials with the store (guest: find or create by device; password: verify;
@@ -58,8 +73,8 @@ class GameCore final : public Lobby {
   std::optional<OnlinePlayer> online(PlayerId player) const;
   /// Players with a connected session.
   size_t players_connected() const;
-  /// Forgets players whose session dropped longer than the reconnect grace ago (about once a
-  /// second, from a shard's sweep).
+  /// Forgets players whose session dropped longer than the reconnect grace ago, and gives back
+  /// the seats of redirect tickets that expired unused (about once a second, from a shard).
   void expire_disconnected();
 
   // --- rooms -------------------------------------------------------------------------------
@@ -90,6 +105,8 @@ class GameCore final : public Lobby {
   /// One room's handle and listing; null handle if unknown.
   std::shared_ptr<rooms::Room> find_room(RoomId id, rooms::RoomListing* listing = nullptr) const;
   std::vector<std::shared_ptr<rooms::Room>> all_rooms() const { return rooms_.all(); }
+  /// This node's open and locked rooms, full ones included (what the cluster directory shows).
+  std::vector<rooms::RoomListing> local_rooms() const;
   size_t room_count() const { return rooms_.size(); }
   /// Locks (no new members) or unlocks a room; false if unknown.
   bool lock_room(RoomId id, bool locked);
@@ -109,6 +126,22 @@ class GameCore final : public Lobby {
   static constexpr uint32_t kMaxLeaderboard = 100;
 
  private:
+  // This node's own rooms only (what a remote node asks of us, and the standalone case).
+  RoomOutcome create_and_reserve_here(const RoomSpec& spec);
+  RoomOutcome reserve_here(RoomId id);
+  RoomOutcome join_or_create_here(const std::string& type, RoomId preferred);
+  // Cluster rules (game_core_cluster.cpp).
+  std::optional<RemoteRoute> route_reserve(RoomId id, Refusal* refusal) const;
+  std::optional<RemoteRoute> route_join_or_create(const std::string& type) const;
+  std::optional<RemoteRoute> route_create(const RoomSpec& spec) const;
+  std::string least_loaded_node() const;
+  void serve_seat_request(const boost::json::object& request,
+                          std::function<void(boost::json::object)> respond);
+  void on_cluster_broadcast(const boost::json::object& message);
+  void announce_login(PlayerId player);
+  void list_remote_rooms(const rooms::RoomFilter& filter,
+                         std::vector<rooms::RoomListing>& out) const;
+
   Refusal check_room_spec(const RoomSpec& spec, const rooms::GameType*& type) const;
   std::shared_ptr<rooms::Room> start_room(const rooms::GameType& type, const std::string& name,
                                           uint32_t max_players);
@@ -123,6 +156,10 @@ class GameCore final : public Lobby {
   rooms::RoomDirectory rooms_;
   PlayerDirectory players_;
   std::atomic<uint64_t> next_room_id_{1};
+  cluster::Link* cluster_ = nullptr;
+  uint32_t node_number_ = 0;             // 0: standalone
+  std::unique_ptr<TicketBook> tickets_;  // cluster nodes only
+  uint32_t ticket_ttl_ms_ = 10000;
 };
 
 }  // namespace rookery::core

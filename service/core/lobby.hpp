@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,10 +47,35 @@ struct RoomSpec {
   uint32_t max_players = 0;  // 0: the type's default
 };
 
-/// A room, or why not. For reservations the seat is held until the room seats or refuses.
+/// A request this node does not serve itself: the room, or the best place for a new one, is on
+/// another node of the cluster. Lobby::route asks that node for a seat.
+struct RemoteRoute {
+  enum class Op { reserve, join_or_create, create };
+  Op op = Op::reserve;
+  std::string node;
+  RoomId room = 0;  // reserve: the room; join_or_create: the room to try first (0: any)
+  RoomSpec spec;    // create: the room; join_or_create: spec.type
+};
+
+/// A room, or why not, or where else. For reservations the seat is held until the room seats
+/// or refuses.
 struct RoomOutcome {
   std::shared_ptr<rooms::Room> room;
   Refusal refusal;
+  std::optional<RemoteRoute> remote;  // set: neither room nor refusal; route() it
+};
+
+/// A seat held at another node and how to get there, or why not.
+struct Redirection {
+  Refusal refusal;
+  proto::Redirect redirect;
+};
+
+/// A redeemed redirect ticket: the player, with the seat held for it here; or why not.
+struct Redeemed {
+  Refusal refusal;
+  store::Player player;
+  std::shared_ptr<rooms::Room> room;
 };
 
 /// Result of resuming a session by token.
@@ -92,6 +118,13 @@ class Lobby {
   virtual void seat_held(PlayerId player, const std::shared_ptr<rooms::Room>& room) = 0;
   /// Gives back a reserved or taken seat (a refused join, a leave).
   virtual void release_seat(RoomId id) = 0;
+  /// Asks the node of `route` to hold a seat for `player`; `done` runs once, on some other
+  /// thread, with a Redirect for the client or a refusal (CLUSTER_UNAVAILABLE if no answer).
+  virtual void route(const RemoteRoute& route, PlayerId player,
+                     std::function<void(Redirection)> done) = 0;
+  /// Checks a redirect ticket (single use, this node's) and loads its player; the seat it held
+  /// comes with it. `done` runs once, on some other thread.
+  virtual void redeem(const std::string& ticket, std::function<void(Redeemed)> done) = 0;
 };
 
 }  // namespace rookery::core

@@ -1,5 +1,7 @@
 #include "core/server.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <future>
@@ -54,7 +56,82 @@ Server::Server(const config::Config& config, store::PlayerStore& store,
 }
 
 Server::~Server() {
+  if (cluster_) cluster_->stop();
   for (auto& s : shards_) s->stop_and_join();
+}
+
+namespace {
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "localhost";
+  return buf;
+}
+
+}  // namespace
+
+void Server::join_cluster() {
+  const auto& c = config_.cluster;
+  cluster::ClusterOptions o;
+  try {
+    o.redis = cluster::parse_redis_url(c.redis);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("redis: ") + e.what());
+  }
+  o.prefix = c.cluster_name + ":";
+  o.node_id = c.node_id.empty() ? host_name() : c.node_id;
+  o.advertise_host = c.advertise_host.empty() ? host_name() : c.advertise_host;
+  o.tcp_port = tcp_port();
+  o.ws_port = ws_port();
+  o.version = ROOKERY_VERSION;
+  o.lease = std::chrono::milliseconds(c.lease_ms);
+  o.heartbeat = std::min(std::chrono::milliseconds(1000), o.lease / 3);
+  o.request_timeout = std::chrono::milliseconds(2000);
+  cluster_ = std::make_unique<cluster::Cluster>(o, [this] {
+    cluster::LocalState s;
+    s.connections = static_cast<uint32_t>(std::max<int64_t>(0, connections_.load()));
+    s.draining = draining();
+    for (const auto& l : core_.local_rooms()) {
+      cluster::RoomRecord r;
+      r.id = l.id;
+      r.type = l.type;
+      r.name = l.name;
+      r.members = l.members;
+      r.max_players = l.max_players;
+      r.state = rooms::to_string(l.state);
+      r.tick_hz = l.tick_hz;
+      r.created_ms = l.created_ms;
+      s.rooms.push_back(std::move(r));
+    }
+    return s;
+  });
+  const uint32_t number = cluster_->start(std::chrono::seconds(10));
+  core_.join_cluster(*cluster_, number, c.ticket_ttl_ms);
+  log::info("joined the cluster", {{"cluster", c.cluster_name},
+                                   {"node", o.node_id},
+                                   {"number", std::to_string(number)},
+                                   {"advertise", o.advertise_host}});
+}
+
+std::optional<ClusterSnapshot> Server::cluster_snapshot() const {
+  if (!cluster_) return std::nullopt;
+  const auto st = cluster_->status();
+  ClusterSnapshot c;
+  c.node_id = cluster_->node_id();
+  c.node_number = cluster_->node_number();
+  c.directory_up = st.directory_up;
+  c.lease_age_seconds =
+      st.last_renewal_ms == 0 ? -1 : static_cast<double>(unix_millis() - st.last_renewal_ms) / 1000;
+  c.nodes = st.nodes;
+  c.rooms = st.rooms;
+  c.redis_errors = st.redis_errors;
+  c.redis_connects = st.redis_connects;
+  c.requests_sent = st.requests_sent;
+  c.requests_failed = st.requests_failed;
+  c.requests_served = st.requests_served;
+  c.broadcasts = st.broadcasts;
+  c.tickets_outstanding = core_.tickets_outstanding();
+  return c;
 }
 
 void Server::start() {
@@ -69,6 +146,8 @@ void Server::start() {
     tcp_port = shard->tcp_port();
     ws_port = shard->ws_port();
   }
+  // Room ids carry the node number, so the cluster is joined before any session can start.
+  if (!config_.cluster.redis.empty()) join_cluster();
   for (auto& shard : shards_) shard->start();
   started_ = true;
   started_unix_ms_ = unix_millis();
@@ -214,6 +293,7 @@ bool Server::shutdown(const std::string& reason) {
   // 4. Everything the rooms queued is committed before the process exits.
   store_.flush();
   for (auto& shard : shards_) shard->stop_and_join();
+  if (cluster_) cluster_->stop();  // leaves the directory at once (else the lease would)
   log::info("drained", {{"in_time", in_time ? "true" : "false"}});
   return in_time;
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/cluster.hpp"
 #include "config/config.hpp"
 #include "core/game_core.hpp"
 #include "core/host.hpp"
@@ -35,7 +36,8 @@ class Server final : public rooms::RoomHub, public Host, public ShardContext {
          std::vector<rooms::GameType> game_types);
   ~Server() override;
 
-  /// Binds every shard's listeners and starts the shard threads. Throws on bind failure.
+  /// Binds every shard's listeners, joins the cluster if one is configured (waits for Redis
+  /// to grant a node number) and starts the shard threads. Throws on failure.
   void start();
   /// Drains: stops accepting, tells every client, closes rooms (results persisted), closes
   /// sessions, flushes the store, stops the threads. Blocks; returns false if `deadline` hit.
@@ -73,6 +75,10 @@ class Server final : public rooms::RoomHub, public Host, public ShardContext {
   void healthy(boost::asio::any_io_executor ex, Millis timeout, std::function<void(bool)> done);
   /// Listening, store open, not draining.
   bool ready() const { return started_ && !draining(); }
+  /// The cluster membership, or null on a standalone node.
+  cluster::Cluster* cluster() { return cluster_.get(); }
+  /// Cluster figures for metrics and the console; nullopt on a standalone node.
+  std::optional<ClusterSnapshot> cluster_snapshot() const;
   /// A room with its members and game summary.
   struct RoomDetail {
     rooms::RoomListing listing;
@@ -102,12 +108,15 @@ class Server final : public rooms::RoomHub, public Host, public ShardContext {
   rooms::RoomHub& room_hub() override { return *this; }
 
  private:
+  void join_cluster();
+
   const config::Config config_;
   const SessionSettings session_settings_;
   store::PlayerStore& store_;
   net::HttpFallback web_fallback_;
   std::vector<std::unique_ptr<Shard>> shards_;
   GameCore core_;
+  std::unique_ptr<cluster::Cluster> cluster_;
   std::atomic<uint64_t> next_session_id_{1};
   std::atomic<uint32_t> next_room_shard_{0};
   std::atomic<int64_t> connections_{0};

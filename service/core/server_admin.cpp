@@ -107,6 +107,7 @@ void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone don
   base.draining = draining();
   base.started_unix_ms = started_unix_ms_;
   base.shards = shards_.size();
+  base.cluster = cluster_snapshot();
   auto gather =
       make_gather<std::vector<Partial>>(ex, shards_.size(), std::vector<Partial>(shards_.size()),
                                         [base = std::move(base), done = std::move(done)](

@@ -361,8 +361,11 @@ void Session::on_login(uint32_t rid, const proto::Login& m) {
       c.username = m.password().username();
       c.password = m.password().password();
       break;
+    case proto::Login::kTicket:
+      on_ticket(rid, m.ticket());
+      return;
     default:
-      error(rid, proto::INVALID_ARGUMENT, "login needs guest or password");
+      error(rid, proto::INVALID_ARGUMENT, "login needs guest, password or ticket");
       return;
   }
   c.display_name = m.display_name();
@@ -396,6 +399,64 @@ void Session::on_login_done(uint32_t rid, store::Status status, store::Player pl
   display_name_ = player.display_name;
   const Binding b = lobby().bind(player, SessionAddress{shard_.index(), id_});
   bound(rid, b, false, player.created);
+}
+
+void Session::on_ticket(uint32_t rid, const std::string& ticket) {
+  phase_ = Phase::authenticating;
+  Shard* shard = &shard_;
+  const SessionId sid = id_;
+  Lobby* lobby = &this->lobby();
+  lobby->redeem(ticket, [shard, sid, rid, lobby](Redeemed r) {
+    asio::post(shard->io(), [shard, sid, rid, lobby, r = std::move(r)]() mutable {
+      if (Session* s = shard->find(sid)) {
+        s->on_redeemed(rid, std::move(r));
+      } else if (r.room) {
+        lobby->release_seat(r.room->id());  // gone before it could sit: the seat goes back
+      }
+    });
+  });
+}
+
+void Session::on_redeemed(uint32_t rid, Redeemed r) {
+  if (closed_) {
+    if (r.room) lobby().release_seat(r.room->id());
+    return;
+  }
+  if (r.refusal) {
+    phase_ = Phase::awaiting_login;
+    if (r.refusal.code == proto::BANNED) {
+      close(CloseReason::kicked, r.refusal.code, r.refusal.message, rid);
+      return;
+    }
+    error(rid, r.refusal.code, r.refusal.message);
+    return;
+  }
+  player_ = r.player.id;
+  display_name_ = r.player.display_name;
+  const Binding b = lobby().bind(r.player, SessionAddress{shard_.index(), id_});
+  bound(rid, b, false, false);
+  if (b.room) {
+    // A seat held here from before wins (the reconnect path); the ticket's goes back.
+    lobby().release_seat(r.room->id());
+    return;
+  }
+  request_seat(rid, r.room);  // Joined follows LoginOk, same request id
+}
+
+void Session::on_routed(uint32_t rid, Redirection r) {
+  join_pending_ = false;
+  if (closed_) return;  // the seat there expires with its ticket
+  if (r.refusal) {
+    error(rid, r.refusal.code, r.refusal.message, counts_as_error(r.refusal.code));
+    return;
+  }
+  proto::Envelope out;
+  *out.mutable_redirect() = std::move(r.redirect);
+  log::info("player redirected", {{"session", std::to_string(id_)},
+                                  {"player", std::to_string(player_)},
+                                  {"node", out.redirect().node()},
+                                  {"room", std::to_string(out.redirect().room_id())}});
+  reply(rid, out);
 }
 
 void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
@@ -486,6 +547,18 @@ void Session::request_seat(uint32_t rid, const std::shared_ptr<rooms::Room>& roo
 }
 
 void Session::seat_in(uint32_t rid, const RoomOutcome& outcome) {
+  if (outcome.remote) {
+    // Another node serves it: ask there for a seat, answer with a Redirect.
+    join_pending_ = true;
+    Shard* shard = &shard_;
+    const SessionId sid = id_;
+    lobby().route(*outcome.remote, player_, [shard, sid, rid](Redirection r) {
+      asio::post(shard->io(), [shard, sid, rid, r = std::move(r)]() mutable {
+        if (Session* s = shard->find(sid)) s->on_routed(rid, std::move(r));
+      });
+    });
+    return;
+  }
   if (!outcome.room) {
     error(rid, outcome.refusal.code, outcome.refusal.message,
           counts_as_error(outcome.refusal.code));

@@ -33,6 +33,8 @@ class Lobby;
 class Shard;
 struct Binding;
 struct RoomOutcome;
+struct Redeemed;
+struct Redirection;
 
 /// One connected client. Lives on its shard's thread; owned by the shard's session table.
 class Session final : public net::TransportOwner {
@@ -79,6 +81,9 @@ class Session final : public net::TransportOwner {
   void on_hello(uint32_t rid, const proto::Hello& m);
   void on_login(uint32_t rid, const proto::Login& m);
   void on_login_done(uint32_t rid, store::Status status, store::Player player);
+  void on_ticket(uint32_t rid, const std::string& ticket);
+  void on_redeemed(uint32_t rid, Redeemed redeemed);  // by value: moved in from a post
+  void on_routed(uint32_t rid, Redirection redirection);
   void on_reconnect(uint32_t rid, const proto::Reconnect& m);
   void bound(uint32_t rid, const Binding& binding, bool resumed, bool created);
   void on_list_rooms(uint32_t rid, const proto::ListRooms& m);

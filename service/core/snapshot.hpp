@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,23 @@ struct RoomTypeTotals {
   LatencyHistogram tick_lag;       // seconds late against the schedule
 };
 
+/// A cluster node's membership figures (cluster::ClusterStatus plus the core's tickets).
+struct ClusterSnapshot {
+  std::string node_id;
+  uint32_t node_number = 0;
+  bool directory_up = false;
+  double lease_age_seconds = 0;  // since the last successful renewal
+  size_t nodes = 0;
+  size_t rooms = 0;
+  uint64_t redis_errors = 0;
+  uint64_t redis_connects = 0;
+  uint64_t requests_sent = 0;
+  uint64_t requests_failed = 0;
+  uint64_t requests_served = 0;
+  uint64_t broadcasts = 0;
+  size_t tickets_outstanding = 0;
+};
+
 /// Everything /metrics and the admin overview show.
 struct ServerSnapshot {
   ShardStats totals;                            // summed over shards
@@ -35,6 +53,7 @@ struct ServerSnapshot {
   bool draining = false;
   int64_t started_unix_ms = 0;
   size_t shards = 0;
+  std::optional<ClusterSnapshot> cluster;  // cluster nodes only
 };
 
 }  // namespace rookery::core

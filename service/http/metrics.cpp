@@ -227,6 +227,49 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
                   &rss,     &vsz,      &fds,    &maxfds,   &start}) {
     out.push_back(std::move(*f));
   }
+  if (s.cluster) {
+    const auto& c = *s.cluster;
+    auto gauge = [&](const char* name, const char* help, double v) {
+      auto f = family(name, help, MetricType::Gauge);
+      add(f, v);
+      out.push_back(std::move(f));
+    };
+    auto counter = [&](const char* name, const char* help, double v) {
+      auto f = family(name, help, MetricType::Counter);
+      add(f, v);
+      out.push_back(std::move(f));
+    };
+    gauge("rookery_cluster_directory_up",
+          "1 while the cluster directory (Redis) is reachable and this node's lease is current",
+          c.directory_up ? 1 : 0);
+    gauge("rookery_cluster_lease_age_seconds",
+          "Seconds since this node last renewed its lease (-1: never)", c.lease_age_seconds);
+    gauge("rookery_cluster_nodes", "Live nodes in the last view of the cluster (this one too)",
+          static_cast<double>(c.nodes));
+    gauge("rookery_cluster_rooms", "Rooms on every node in the last view of the cluster",
+          static_cast<double>(c.rooms));
+    gauge("rookery_cluster_tickets_outstanding",
+          "Seats held here for redirected players who have not arrived yet",
+          static_cast<double>(c.tickets_outstanding));
+    counter("rookery_cluster_redis_errors_total", "Cluster directory commands that failed",
+            static_cast<double>(c.redis_errors));
+    counter("rookery_cluster_redis_connects_total",
+            "Connections made to the cluster's Redis (more than 1: reconnects)",
+            static_cast<double>(c.redis_connects));
+    counter("rookery_cluster_requests_total", "Seat requests sent to other nodes",
+            static_cast<double>(c.requests_sent));
+    counter("rookery_cluster_requests_failed_total",
+            "Seat requests to other nodes that got no answer (node gone, Redis down)",
+            static_cast<double>(c.requests_failed));
+    counter("rookery_cluster_requests_served_total", "Seat requests from other nodes served here",
+            static_cast<double>(c.requests_served));
+    counter("rookery_cluster_broadcasts_total", "Messages to every node sent (logins, kicks, bans)",
+            static_cast<double>(c.broadcasts));
+    // Every series carries the node, so one Grafana query shows nodes apart or summed.
+    for (auto& f : out) {
+      for (auto& m : f.metric) m.label.push_back({"node", c.node_id});
+    }
+  }
   return prometheus::TextSerializer().Serialize(out);
 }
 

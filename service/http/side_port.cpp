@@ -68,14 +68,19 @@ void SidePort::handle(std::shared_ptr<const Request> request, const std::string&
   if (path == "/readyz") {
     // Not ready while starting, draining, or while the player store cannot be reached (the
     // rooms keep running; a load balancer sends new players elsewhere).
+    // A cluster node that lost its directory keeps its rooms running but cannot route or
+    // place players, so it is not ready for new ones either.
     const bool serving = server_.ready();
     const bool store_ok = players_.healthy();
-    const bool ready = serving && store_ok;
+    const auto cluster = server_.cluster_snapshot();
+    const bool directory_ok = !cluster || cluster->directory_up;
+    const bool ready = serving && store_ok && directory_ok;
     reply.response = make_response(
         req, ready ? bhttp::status::ok : bhttp::status::service_unavailable, "text/plain",
-        ready      ? "ready\n"
-        : !serving ? (server_.draining() ? "draining\n" : "starting\n")
-                   : "player store unavailable\n");
+        ready       ? "ready\n"
+        : !serving  ? (server_.draining() ? "draining\n" : "starting\n")
+        : !store_ok ? "player store unavailable\n"
+                    : "cluster directory (Redis) unavailable\n");
   } else if (path.substr(0, 8) == "/api/v1/" || path == "/api/v1") {
     // The admin API may answer later (store calls, password checks run off this thread).
     api_.handle(std::move(request), peer, std::move(respond));

@@ -27,6 +27,7 @@ struct RoomListing {
   uint32_t tick_hz = 0;
   ShardIndex shard = 0;
   int64_t created_ms = 0;
+  std::string node;  // the cluster node that runs it; empty: this one
 };
 
 /// Filter for list().

@@ -302,6 +302,19 @@ class FakeLobby final : public Lobby {
   }
   void seat_held(PlayerId, const std::shared_ptr<rooms::Room>&) override {}
   void release_seat(RoomId id) override { released.push_back(id); }
+  Redirection route_answer;
+  std::vector<std::string> routes;
+  void route(const RemoteRoute& r, PlayerId player,
+             std::function<void(Redirection)> done) override {
+    routes.push_back(r.node + " " + std::to_string(r.room) + " for " + std::to_string(player));
+    done(route_answer);
+  }
+  Redeemed redeem_answer;
+  std::vector<std::string> tickets;
+  void redeem(const std::string& ticket, std::function<void(Redeemed)> done) override {
+    tickets.push_back(ticket);
+    done(redeem_answer);
+  }
 };
 
 // One shard over the fake core; admission and close are counted.
