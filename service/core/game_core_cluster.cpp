@@ -237,7 +237,7 @@ void GameCore::serve_seat_request(const json::object& request,
                   : kind == "create" ? create_and_reserve_here(spec)
                   : kind == "join_or_create"
                       ? join_or_create_here(spec.type, room)
-                      : RoomOutcome{nullptr, {proto::INTERNAL, "unknown kind"}};
+                      : RoomOutcome{nullptr, {proto::INTERNAL, "unknown kind"}, std::nullopt};
   if (!o.room) {
     refuse(o.refusal.code, o.refusal.message);
     return;
