@@ -440,7 +440,7 @@ void Session::on_redeemed(uint32_t rid, Redeemed r) {
     lobby().release_seat(r.room->id());
     return;
   }
-  request_seat(rid, r.room);  // Joined follows LoginOk, same request id
+  if (r.room) request_seat(rid, r.room);  // Joined follows LoginOk, same request id
 }
 
 void Session::on_routed(uint32_t rid, Redirection r) {

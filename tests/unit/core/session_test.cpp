@@ -411,6 +411,60 @@ TEST_F(SessionFakeCoreTest, TheLoginRequestReachesTheCoreAsCredentials) {
   EXPECT_FALSE(ok->login_ok().resumed());
 }
 
+TEST_F(SessionFakeCoreTest, ARoomOnAnotherNodeIsAnsweredWithARedirect) {
+  logged_in_as(8);
+  RemoteRoute route;
+  route.node = "b";
+  route.room = 77;
+  context.core.room_answer.remote = route;
+  context.core.route_answer.redirect.set_node("b");
+  context.core.route_answer.redirect.set_host("10.0.0.2");
+  context.core.route_answer.redirect.set_tcp_port(12122);
+  context.core.route_answer.redirect.set_ticket("ticket-for-8");
+  context.core.route_answer.redirect.set_room_id(77);
+  send(join_or_create(9));
+  const auto r = next([](const Envelope& e) { return e.has_redirect(); });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->request_id(), 9u);
+  EXPECT_EQ(r->redirect().host(), "10.0.0.2");
+  EXPECT_EQ(r->redirect().ticket(), "ticket-for-8");
+  EXPECT_EQ(context.core.routes, (std::vector<std::string>{"b 77 for 8"}));
+  // Still in the lobby here: another request is served (the join is no longer pending).
+  context.core.room_answer = {};
+  context.core.route_answer = {};
+  context.core.route_answer.refusal = {proto::CLUSTER_UNAVAILABLE, "node b did not answer"};
+  context.core.room_answer.remote = route;
+  send(join_or_create(10));
+  const auto e = next(error(proto::CLUSTER_UNAVAILABLE));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->request_id(), 10u);
+}
+
+TEST_F(SessionFakeCoreTest, ATicketLogsInOrIsRefusedWithoutEndingTheConnection) {
+  send(hello());
+  Envelope login;
+  login.set_request_id(4);
+  login.mutable_login()->set_ticket("bad-ticket");
+  context.core.redeem_answer.refusal = {proto::TICKET_INVALID, "ticket expired"};
+  send(login);
+  const auto e = next(error(proto::TICKET_INVALID));
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->request_id(), 4u);
+  EXPECT_EQ(context.core.tickets, (std::vector<std::string>{"bad-ticket"}));
+
+  context.core.redeem_answer = {};
+  context.core.redeem_answer.player.id = 21;
+  context.core.redeem_answer.player.display_name = "Redirected";
+  login.set_request_id(5);
+  login.mutable_login()->set_ticket("good-ticket");
+  send(login);
+  const auto ok = next([](const Envelope& m) { return m.has_login_ok(); });
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->request_id(), 5u);
+  EXPECT_EQ(ok->login_ok().player_id(), 21u);
+  EXPECT_EQ(ok->login_ok().display_name(), "Redirected");
+}
+
 TEST_F(SessionFakeCoreTest, ABusyStoreIsNotTheClientsFaultAndTheLoginCanBeRetried) {
   send(hello());
   for (int i = 0; i < 5; ++i) {  // more than max_errors (3)
