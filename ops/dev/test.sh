@@ -9,6 +9,7 @@
 #   web      the web game in headless Chromium against a real server
 #   infra    deployment files: kustomize, schemas, terraform, cloud-init, sysctl, promtool ...
 #   smoke    a short rookery-load run against a real server
+#   cluster  three nodes in network namespaces, one PostgreSQL, one Redis (needs root)
 # Each suite prints "N passed, M failed"; the last line here adds them up. Used by CI (.ci/run).
 # Run one suite with: ops/dev/test.sh SUITE...
 set -uo pipefail
@@ -24,7 +25,7 @@ set +e
 
 suites=("$@")
 if ((${#suites[@]} == 0)); then
-  suites=(format ctest postgres jsunit admin prometheus web infra smoke)
+  suites=(format ctest postgres cluster jsunit admin prometheus web infra smoke)
 fi
 
 total_passed=0
@@ -131,6 +132,7 @@ for suite in "${suites[@]}"; do
     web) run_suite web bash "$root/tests/e2e/run.sh" ;;
     infra) run_suite infra bash "$root/tests/infra/run.sh" ;;
     smoke) run_suite smoke bash "$root/tests/bench/smoke_test.sh" ;;
+    cluster) run_suite cluster bash "$root/tests/cluster/run.sh" ;;
     *) echo "unknown suite $suite" >&2; total_failed=$((total_failed + 1)) ;;
   esac
 done

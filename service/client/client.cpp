@@ -284,6 +284,8 @@ std::unique_ptr<Client> Client::connect_tcp(const std::string& host, uint16_t po
   std::unique_ptr<Client> c(new Client(std::move(options)));
   c->connection_ = std::make_unique<TcpConnection>(*c, host, port, c->options_.rcvbuf_bytes,
                                                    Clock::now() + c->options_.timeout);
+  c->host_ = host;
+  c->port_ = port;
   return c;
 }
 
@@ -292,6 +294,9 @@ std::unique_ptr<Client> Client::connect_ws(const std::string& host, uint16_t por
   std::unique_ptr<Client> c(new Client(std::move(options)));
   c->connection_ = std::make_unique<WsConnection>(*c, host, port, c->options_.rcvbuf_bytes,
                                                   Clock::now() + c->options_.timeout);
+  c->ws_ = true;
+  c->host_ = host;
+  c->port_ = port;
   return c;
 }
 
@@ -508,10 +513,77 @@ proto::Envelope Client::reconnect(const std::string& session_token) {
   return request(std::move(env), options_.timeout);
 }
 
+proto::Envelope Client::join_reply(proto::Envelope env) {
+  proto::Envelope reply = request(std::move(env), options_.timeout);
+  if (reply.has_redirect() && options_.follow_redirects) return follow(reply.redirect());
+  return reply;
+}
+
+proto::Envelope Client::follow(const proto::Redirect& redirect) {
+  const std::string host = redirect.host().empty() ? host_ : redirect.host();
+  const auto port = static_cast<uint16_t>(ws_ ? redirect.ws_port() : redirect.tcp_port());
+  // Everything that belongs to the old connection, to put back if the new one fails.
+  auto old = std::move(connection_);
+  auto old_inbox = std::move(inbox_);
+  inbox_.clear();
+  const bool old_read_pending = read_pending_, old_closed = closed_;
+  const std::string old_reason = close_reason_;
+  const std::string old_host = host_;
+  const uint16_t old_port = port_;
+  auto restore = [&] {
+    if (connection_) connection_->close_now();
+    connection_ = std::move(old);
+    inbox_ = std::move(old_inbox);
+    read_pending_ = old_read_pending;
+    closed_ = old_closed;
+    close_reason_ = old_reason;
+    host_ = old_host;
+    port_ = old_port;
+  };
+  try {
+    read_pending_ = false;
+    closed_ = false;
+    close_reason_.clear();
+    const Deadline deadline = Clock::now() + options_.timeout;
+    if (ws_) {
+      connection_ =
+          std::make_unique<WsConnection>(*this, host, port, options_.rcvbuf_bytes, deadline);
+    } else {
+      connection_ =
+          std::make_unique<TcpConnection>(*this, host, port, options_.rcvbuf_bytes, deadline);
+    }
+    host_ = host;
+    port_ = port;
+    const proto::Envelope welcome = hello();
+    if (!welcome.has_welcome()) {
+      restore();
+      return welcome;
+    }
+    proto::Envelope login;
+    login.mutable_login()->set_ticket(redirect.ticket());
+    const proto::Envelope ok = request(login, options_.timeout);
+    if (!ok.has_login_ok()) {
+      restore();
+      return ok;
+    }
+    // Joined follows LoginOk with the same request id (or an Error if the seat went away).
+    const uint32_t rid = ok.request_id();
+    auto joined = wait_for([rid](const proto::Envelope& e) { return e.request_id() == rid; },
+                           options_.timeout, Unmatched::keep);
+    if (!joined) throw ClientError("no Joined after the redirect's login (" + close_reason_ + ")");
+    old->close_now();  // the server closes it anyway (KICKED: logged in on another node)
+    ++redirects_;
+    return *joined;
+  } catch (const ClientError&) {
+    restore();
+    throw;
+  }
+}
+
 proto::Envelope Client::join_or_create(const std::string& type) {
   proto::Envelope env;
   env.mutable_join_or_create()->set_type(type);
-  return request(std::move(env), options_.timeout);
+  return join_reply(std::move(env));
 }
 
 proto::Envelope Client::create_room(const std::string& type, const std::string& name,
@@ -521,13 +593,13 @@ proto::Envelope Client::create_room(const std::string& type, const std::string& 
   c->set_type(type);
   c->set_name(name);
   c->set_max_players(max_players);
-  return request(std::move(env), options_.timeout);
+  return join_reply(std::move(env));
 }
 
 proto::Envelope Client::join(uint64_t room_id) {
   proto::Envelope env;
   env.mutable_join_room()->set_room_id(room_id);
-  return request(std::move(env), options_.timeout);
+  return join_reply(std::move(env));
 }
 
 proto::Envelope Client::leave() {

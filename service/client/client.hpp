@@ -33,6 +33,7 @@ struct Options {
   int rcvbuf_bytes = 0;                     // > 0: SO_RCVBUF set before connecting (slow readers)
   Duration timeout{10000};                  // default deadline of connect and request helpers
   std::string client_name = "rookery-cpp";  // sent in Hello.client
+  bool follow_redirects = true;  // join helpers follow a Redirect to the room's node by themselves
 };
 
 /// What wait_for does with messages that do not match.
@@ -127,6 +128,15 @@ class Client {
   proto::Envelope input_acked(uint32_t seq, std::string_view payload);
   /// Sends `env` with a fresh request_id and returns the reply, as the helpers above do.
   proto::Envelope request(proto::Envelope env, Duration timeout);
+  /// Follows a Redirect (the join helpers do it by themselves unless Options.follow_redirects
+  /// is false): connects to its node over the same transport, Hello, Login{ticket}. On success
+  /// this Client is now that connection (the old one is closed) and the Joined is returned;
+  /// otherwise the Error (or a ClientError) and the old connection is kept as it was.
+  proto::Envelope follow(const proto::Redirect& redirect);
+  /// Redirects followed so far.
+  uint32_t redirects_followed() const { return redirects_; }
+  /// host:port this Client is connected to now.
+  std::string endpoint() const { return host_ + ":" + std::to_string(port_); }
 
   // --- set as LoginOk, Joined and Left arrive (read into the inbox) ---
 
@@ -150,9 +160,14 @@ class Client {
   void write(std::string bytes, bool raw, Deadline deadline);
   void remember(const proto::Envelope& env);
   uint32_t next_request_id() { return ++last_request_id_; }
+  proto::Envelope join_reply(proto::Envelope env);
 
   Options options_;
   std::unique_ptr<Connection> connection_;
+  bool ws_ = false;
+  std::string host_;
+  uint16_t port_ = 0;
+  uint32_t redirects_ = 0;
   std::deque<proto::Envelope> inbox_;
   bool reading_ = true;
   bool read_pending_ = false;

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -135,6 +137,9 @@ class GameCore final : public Lobby {
   std::optional<RemoteRoute> route_join_or_create(const std::string& type) const;
   std::optional<RemoteRoute> route_create(const RoomSpec& spec) const;
   std::string least_loaded_node() const;
+  bool serving_node(const cluster::ClusterView& view, const std::string& id) const;
+  bool suspect(const std::string& node) const;
+  void suspect_node(const std::string& node);
   void serve_seat_request(const boost::json::object& request,
                           std::function<void(boost::json::object)> respond);
   void on_cluster_broadcast(const boost::json::object& message);
@@ -160,6 +165,9 @@ class GameCore final : public Lobby {
   uint32_t node_number_ = 0;             // 0: standalone
   std::unique_ptr<TicketBook> tickets_;  // cluster nodes only
   uint32_t ticket_ttl_ms_ = 10000;
+  static constexpr int64_t kSuspectMs = 5000;  // a node that did not answer is skipped this long
+  mutable std::mutex suspects_mu_;
+  std::map<std::string, int64_t> suspects_;  // node -> unix ms until which it is skipped
 };
 
 }  // namespace rookery::core

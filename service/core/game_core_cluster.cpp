@@ -38,15 +38,27 @@ const char* op_name(RemoteRoute::Op op) {
   return "?";
 }
 
-// The serving nodes of a view, by id.
-const cluster::NodeRecord* serving_node(const cluster::ClusterView& view, const std::string& id) {
+}  // namespace
+
+bool GameCore::serving_node(const cluster::ClusterView& view, const std::string& id) const {
   for (const auto& n : view.nodes) {
-    if (n.id == id) return n.draining ? nullptr : &n;
+    if (n.id == id) return !n.draining && !suspect(id);
   }
-  return nullptr;
+  return false;
 }
 
-}  // namespace
+bool GameCore::suspect(const std::string& node) const {
+  std::lock_guard lock(suspects_mu_);
+  auto it = suspects_.find(node);
+  return it != suspects_.end() && it->second > unix_millis();
+}
+
+void GameCore::suspect_node(const std::string& node) {
+  // It did not answer: the directory may not know yet (its lease runs for a few seconds), so
+  // this node stops sending players there meanwhile.
+  std::lock_guard lock(suspects_mu_);
+  suspects_[node] = unix_millis() + kSuspectMs;
+}
 
 void GameCore::join_cluster(cluster::Link& link, uint32_t node_number, uint32_t ticket_ttl_ms) {
   cluster_ = &link;
@@ -126,7 +138,7 @@ std::string GameCore::least_loaded_node() const {
       self = &n;
       continue;
     }
-    if (n.draining) continue;
+    if (n.draining || suspect(n.id)) continue;
     if (!best || n.connections < best->connections ||
         (n.connections == best->connections && n.id < best->id)) {
       best = &n;

@@ -629,10 +629,12 @@ AdminApi::Answer AdminApi::player_action(Ctx& ctx, int64_t id, const std::string
   if (action == "kick") {
     if (reason.empty()) reason = "kicked by an operator";
     const bool online = server_.core().kick(id, reason);
-    audit(ctx, "player.kick", target, reason, online);
-    if (!online)
+    // On a cluster node the kick also went to every other node (the player may play there).
+    const bool clustered = server_.core().cluster() != nullptr;
+    audit(ctx, "player.kick", target, reason, online || clustered);
+    if (!online && !clustered)
       return fail(ctx.req, bhttp::status::not_found, "not_online", "player is not online");
-    return ok(ctx.req, json::object{{"ok", true}});
+    return ok(ctx.req, json::object{{"ok", true}, {"here", online}, {"cluster", clustered}});
   }
   if (action == "ban" || action == "unban") {
     int64_t until = 0;

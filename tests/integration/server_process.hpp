@@ -104,6 +104,10 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
+  /// Runs the server under `prefix` (e.g. {"ip", "netns", "exec", "ns-a"}: a node in its own
+  /// network namespace). The prefix must exec the server, so pid() stays the server's.
+  void set_prefix(std::vector<std::string> prefix) { prefix_ = std::move(prefix); }
+
   /// Starts `rookery` with the test defaults plus `flags` and waits for the banner; throws
   /// std::runtime_error (with the server's stderr) if it does not come up within `timeout`.
   void start(const std::vector<std::string>& flags, std::chrono::milliseconds timeout = 30s) {
@@ -112,6 +116,7 @@ class ServerProcess {
                                      "--ws-port",     "0",     "--http-port", "0",
                                      "--threads",     "2",     "--db",        database()};
     args.insert(args.end(), flags.begin(), flags.end());
+    args.insert(args.begin(), prefix_.begin(), prefix_.end());
     std::vector<std::string> env;
     for (char** e = environ; *e != nullptr; ++e) {
       if (std::string_view(*e).starts_with("ROOKERY_")) continue;  // hermetic configuration
@@ -139,7 +144,11 @@ class ServerProcess {
       if (devnull >= 0) ::dup2(devnull, STDIN_FILENO);
       // No inherited client sockets: a test's dropped connection must really close.
       ::syscall(SYS_close_range, 3u, ~0u, 0u);
-      ::execve(argv[0], argv.data(), envp.data());
+      if (argv[0][0] == '/') {
+        ::execve(argv[0], argv.data(), envp.data());
+      } else {
+        ::execvpe(argv[0], argv.data(), envp.data());  // a prefix found on the PATH
+      }
       ::_exit(127);
     }
     ::close(out);
@@ -151,6 +160,8 @@ class ServerProcess {
 
   uint16_t tcp_port() const { return tcp_port_; }
   uint16_t ws_port() const { return ws_port_; }
+  /// The side-port's port (from the banner's "Metrics, health:" line).
+  uint16_t http_port() const { return http_port_; }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
   /// What --db says: a SQLite path (db_path()) or a postgresql:// URL.
@@ -231,6 +242,7 @@ class ServerProcess {
       const std::string out = read_file(stdout_path());
       tcp_port_ = port_after(out, "Game, raw TCP:");
       ws_port_ = port_after(out, "Game, WebSocket:");
+      http_port_ = url_port_after(out, "Metrics, health:");
       if (tcp_port_ != 0 && ws_port_ != 0) return;
       const bool exited = reap(WNOHANG);
       if (exited || Clock::now() >= deadline) {
@@ -261,12 +273,32 @@ class ServerProcess {
     }
   }
 
+  // "  Metrics, health:  http://127.0.0.1:8080/metrics ..." -> 8080 (0 if not there yet).
+  static uint16_t url_port_after(const std::string& text, std::string_view label) {
+    const auto at = text.find(label);
+    if (at == std::string::npos) return 0;
+    const auto scheme = text.find("://", at);
+    const auto eol = text.find('\n', at);
+    if (scheme == std::string::npos || eol == std::string::npos || scheme > eol) return 0;
+    const auto slash = text.find('/', scheme + 3);
+    const auto colon = text.rfind(':', slash);
+    if (slash == std::string::npos || colon == std::string::npos || colon < scheme + 3) return 0;
+    try {
+      const int port = std::stoi(text.substr(colon + 1, slash - colon - 1));
+      return port > 0 && port < 65536 ? static_cast<uint16_t>(port) : 0;
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
   fs::path dir_;
   int run_;
+  std::vector<std::string> prefix_;
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
   uint16_t tcp_port_ = 0;
   uint16_t ws_port_ = 0;
+  uint16_t http_port_ = 0;
 };
 
 }  // namespace rookery::itest
