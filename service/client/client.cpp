@@ -510,7 +510,10 @@ proto::Envelope Client::login_user(const std::string& username, const std::strin
 proto::Envelope Client::reconnect(const std::string& session_token) {
   proto::Envelope env;
   env.mutable_reconnect()->set_session_token(session_token);
-  return request(std::move(env), options_.timeout);
+  proto::Envelope reply = request(std::move(env), options_.timeout);
+  if (reply.has_redirect() && options_.follow_redirects)
+    return follow(reply.redirect(), session_token);
+  return reply;
 }
 
 proto::Envelope Client::join_reply(proto::Envelope env) {
@@ -519,7 +522,7 @@ proto::Envelope Client::join_reply(proto::Envelope env) {
   return reply;
 }
 
-proto::Envelope Client::follow(const proto::Redirect& redirect) {
+proto::Envelope Client::follow(const proto::Redirect& redirect, const std::string& session_token) {
   const std::string host = redirect.host().empty() ? host_ : redirect.host();
   const auto port = static_cast<uint16_t>(ws_ ? redirect.ws_port() : redirect.tcp_port());
   // Everything that belongs to the old connection, to put back if the new one fails.
@@ -560,11 +563,20 @@ proto::Envelope Client::follow(const proto::Redirect& redirect) {
       return welcome;
     }
     proto::Envelope login;
-    login.mutable_login()->set_ticket(redirect.ticket());
+    if (redirect.reconnect()) {
+      login.mutable_reconnect()->set_session_token(session_token);
+    } else {
+      login.mutable_login()->set_ticket(redirect.ticket());
+    }
     const proto::Envelope ok = request(login, options_.timeout);
     if (!ok.has_login_ok()) {
       restore();
       return ok;
+    }
+    if (redirect.reconnect()) {
+      old->close_now();
+      ++redirects_;
+      return ok;  // a held seat's Joined follows with the same request id
     }
     // Joined follows LoginOk with the same request id (or an Error if the seat went away).
     const uint32_t rid = ok.request_id();

@@ -132,7 +132,9 @@ class Client {
   /// is false): connects to its node over the same transport, Hello, Login{ticket}. On success
   /// this Client is now that connection (the old one is closed) and the Joined is returned;
   /// otherwise the Error (or a ClientError) and the old connection is kept as it was.
-  proto::Envelope follow(const proto::Redirect& redirect);
+  /// A Redirect{reconnect} (an answer to Reconnect) is followed the same way with Reconnect
+  /// `session_token` there; its LoginOk is returned (a Joined may follow, as for reconnect()).
+  proto::Envelope follow(const proto::Redirect& redirect, const std::string& session_token = "");
   /// Redirects followed so far.
   uint32_t redirects_followed() const { return redirects_; }
   /// host:port this Client is connected to now.

@@ -277,6 +277,28 @@ ClusterStatus Cluster::status() const {
   return s;
 }
 
+void Cluster::remember_session(const std::string& token_hash) {
+  asio::post(io_, [this, token_hash] {
+    redis_->command({"SET", options_.prefix + "session:" + token_hash, options_.node_id, "PX",
+                     std::to_string(options_.session_ttl.count())},
+                    [this](RedisResult r) {
+                      if (!r.failed()) return;
+                      std::lock_guard lock(mu_);
+                      ++status_.redis_errors;
+                    });
+  });
+}
+
+void Cluster::find_session(const std::string& token_hash,
+                           std::function<void(std::string node)> done) {
+  asio::post(io_, [this, token_hash, done = std::move(done)]() mutable {
+    redis_->command({"GET", options_.prefix + "session:" + token_hash}, [done = std::move(done)](
+                                                                            RedisResult r) {
+      done(!r.failed() && r.value.type == RedisValue::Type::string ? r.value.str : std::string());
+    });
+  });
+}
+
 void Cluster::serve(RequestHandler requests, BroadcastHandler broadcasts) {
   request_handler_ = std::move(requests);
   broadcast_handler_ = std::move(broadcasts);

@@ -39,6 +39,7 @@ struct ClusterOptions {
   std::chrono::milliseconds publish{250};           // room changes reach Redis within this
   std::chrono::milliseconds fetch{500};             // the cluster view is this fresh
   std::chrono::milliseconds request_timeout{2000};  // a node that has not replied by then: gone
+  std::chrono::milliseconds session_ttl{24 * 3600 * 1000};  // how long a token -> node entry lives
 };
 
 /// What the node says about itself; read on the cluster thread (must be thread-safe).
@@ -88,6 +89,9 @@ class Cluster final : public Link {
   void request(const std::string& node, boost::json::object request, ReplyHandler done) override;
   void broadcast(boost::json::object message) override;
   void serve(RequestHandler requests, BroadcastHandler broadcasts) override;
+  void remember_session(const std::string& token_hash) override;
+  void find_session(const std::string& token_hash,
+                    std::function<void(std::string node)> done) override;
 
   ClusterStatus status() const;
   const ClusterOptions& options() const { return options_; }

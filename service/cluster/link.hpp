@@ -43,6 +43,12 @@ class Link {
   virtual void request(const std::string& node, boost::json::object request, ReplyHandler done) = 0;
   /// Sends `message` to every other node (best effort: lost while Redis is unreachable).
   virtual void broadcast(boost::json::object message) = 0;
+  /// Remembers that the session whose token hashes to `token_hash` lives on this node.
+  virtual void remember_session(const std::string& token_hash) = 0;
+  /// The node holding the session whose token hashes to `token_hash` ("" if unknown); `done`
+  /// runs once, on the cluster thread.
+  virtual void find_session(const std::string& token_hash,
+                            std::function<void(std::string node)> done) = 0;
   /// Installs the core's handlers (once, before requests can arrive).
   virtual void serve(RequestHandler requests, BroadcastHandler broadcasts) = 0;
 };

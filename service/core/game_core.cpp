@@ -58,7 +58,7 @@ Binding GameCore::bind(const store::Player& player, SessionAddress address) {
   if (b.evicted) {
     host_.close_session(*b.evicted, proto::KICKED, "logged in from another connection");
   }
-  announce_login(player.id);
+  announce_login(player.id, b.token);
   return b;
 }
 
@@ -74,7 +74,7 @@ Resumed GameCore::resume(const std::string& token, SessionAddress address) {
   if (b->evicted) {
     host_.close_session(*b->evicted, proto::KICKED, "logged in from another connection");
   }
-  announce_login(b->player);
+  announce_login(b->player, b->token);
   return {std::move(b), {}};
 }
 

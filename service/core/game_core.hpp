@@ -45,6 +45,7 @@ class GameCore final : public Lobby {
   void route(const RemoteRoute& route, PlayerId player,
              std::function<void(Redirection)> done) override;
   void redeem(const std::string& ticket, std::function<void(Redeemed)> done) override;
+  void locate_session(const std::string& token, std::function<void(Redirection)> done) override;
   /// Redirect seats held here and not yet redeemed.
   size_t tickets_outstanding() const { return tickets_ ? tickets_->outstanding() : 0; }
 
@@ -143,7 +144,7 @@ class GameCore final : public Lobby {
   void serve_seat_request(const boost::json::object& request,
                           std::function<void(boost::json::object)> respond);
   void on_cluster_broadcast(const boost::json::object& message);
-  void announce_login(PlayerId player);
+  void announce_login(PlayerId player, const std::string& token);
   void list_remote_rooms(const rooms::RoomFilter& filter,
                          std::vector<rooms::RoomListing>& out) const;
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include <sodium.h>
+
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "core/game_core.hpp"
@@ -300,8 +302,58 @@ void GameCore::redeem(const std::string& ticket, std::function<void(Redeemed)> d
 
 // --- one player, one session, cluster-wide -----------------------------------------------
 
-void GameCore::announce_login(PlayerId player) {
-  if (cluster_) cluster_->broadcast({{"op", "login"}, {"player", player}});
+namespace {
+
+// The directory keeps a hash of each session token, never the token (a Redis reader cannot
+// resume anyone's session).
+std::string token_hash(const std::string& token) {
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(token.data()), token.size());
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : h) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+void GameCore::announce_login(PlayerId player, const std::string& token) {
+  if (!cluster_) return;
+  cluster_->broadcast({{"op", "login"}, {"player", player}});
+  cluster_->remember_session(token_hash(token));
+}
+
+void GameCore::locate_session(const std::string& token, std::function<void(Redirection)> done) {
+  const Refusal expired{proto::RECONNECT_EXPIRED, "session token unknown or expired; log in again"};
+  if (!cluster_ || token.empty() || token.size() > kMaxToken) {
+    done({expired, {}});
+    return;
+  }
+  if (!cluster_->available()) {
+    done({{proto::CLUSTER_UNAVAILABLE,
+           "session unknown here and the cluster directory is unreachable; retry later"},
+          {}});
+    return;
+  }
+  cluster_->find_session(
+      token_hash(token), [this, expired, done = std::move(done)](std::string node) {
+        const auto view = cluster_->view();
+        for (const auto& n : view->nodes) {
+          if (n.id != node || node == cluster_->node_id() || suspect(node)) continue;
+          Redirection out;
+          out.redirect.set_node(n.id);
+          out.redirect.set_host(n.host);
+          out.redirect.set_tcp_port(n.tcp_port);
+          out.redirect.set_ws_port(n.ws_port);
+          out.redirect.set_reconnect(true);
+          done(std::move(out));
+          return;
+        }
+        done({expired, {}});  // unknown, or its node is gone: the seat went with it
+      });
 }
 
 void GameCore::on_cluster_broadcast(const json::object& message) {

@@ -122,6 +122,9 @@ class Lobby {
   /// thread, with a Redirect for the client or a refusal (CLUSTER_UNAVAILABLE if no answer).
   virtual void route(const RemoteRoute& route, PlayerId player,
                      std::function<void(Redirection)> done) = 0;
+  /// For a Reconnect this node does not know: the node of the cluster that holds the token's
+  /// session, as a Redirect{reconnect}; RECONNECT_EXPIRED if none. `done` on another thread.
+  virtual void locate_session(const std::string& token, std::function<void(Redirection)> done) = 0;
   /// Checks a redirect ticket (single use, this node's) and loads its player; the seat it held
   /// comes with it. `done` runs once, on some other thread.
   virtual void redeem(const std::string& ticket, std::function<void(Redeemed)> done) = 0;

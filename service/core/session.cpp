@@ -471,6 +471,21 @@ void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
     return;
   }
   const Resumed r = lobby().resume(m.session_token(), SessionAddress{shard_.index(), id_});
+  if (!r.binding && r.refusal.code == proto::RECONNECT_EXPIRED) {
+    // Unknown here: on a cluster, its session may live on another node (a Redirect there).
+    phase_ = Phase::authenticating;
+    Shard* shard = &shard_;
+    const SessionId sid = id_;
+    lobby().locate_session(m.session_token(), [shard, sid, rid](Redirection where) {
+      asio::post(shard->io(), [shard, sid, rid, where = std::move(where)]() mutable {
+        Session* s = shard->find(sid);
+        if (!s || s->closed_) return;
+        s->phase_ = Phase::awaiting_login;
+        s->on_routed(rid, std::move(where));
+      });
+    });
+    return;
+  }
   if (!r.binding) {
     error(rid, r.refusal.code, r.refusal.message);
     return;

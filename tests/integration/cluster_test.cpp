@@ -357,6 +357,31 @@ TEST_F(ClusterTest, ALoginOnAnotherNodeEvictsTheFirstSession) {
   EXPECT_MSG(joined, Joined);
 }
 
+TEST_F(ClusterTest, AReconnectAtAnotherNodeIsSentToTheNodeThatHoldsTheSeat) {
+  wait_for_nodes(3);
+  auto player = guest(nodes_[0], "device-reconnect");
+  const auto seated = player->join_or_create("relay");
+  ASSERT_MSG(seated, Joined);
+  const uint64_t room = seated.joined().room().room_id();
+  const std::string token = player->token();
+  player->drop();  // the connection dies; node a holds the seat for the grace window
+  // The player comes back through another node (a load balancer picked it).
+  auto back = connect(nodes_[1], Via::ws);
+  const auto ok = back->reconnect(token);
+  ASSERT_MSG(ok, LoginOk);
+  EXPECT_TRUE(ok.login_ok().resumed());
+  EXPECT_EQ(ok.login_ok().room_id(), room);
+  EXPECT_EQ(back->redirects_followed(), 1u);
+  EXPECT_EQ(back->endpoint(), nodes_[0].host.ip + ":" + std::to_string(nodes_[0].ws()));
+  const auto joined = back->wait_for([](const Envelope& e) { return e.has_joined(); }, kWait);
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->joined().room().room_id(), room);
+  // A token nobody knows is expired everywhere.
+  auto stranger = connect(nodes_[2], Via::tcp);
+  const auto refused = stranger->reconnect("0123456789abcdef0123456789abcdef");
+  ASSERT_ERROR(refused, RECONNECT_EXPIRED);
+}
+
 TEST_F(ClusterTest, KickAndBanFromOneConsoleReachPlayersOnOtherNodes) {
   wait_for_nodes(3);
   auto victim = guest(nodes_[2], "device-ban-victim");

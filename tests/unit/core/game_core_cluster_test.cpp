@@ -68,6 +68,9 @@ class FakeLink final : public cluster::Link {
   std::shared_ptr<const cluster::ClusterView> view() const override;
   void request(const std::string& node, json::object request, ReplyHandler done) override;
   void broadcast(json::object message) override;
+  void remember_session(const std::string& token_hash) override;
+  void find_session(const std::string& token_hash,
+                    std::function<void(std::string node)> done) override;
   void serve(RequestHandler requests, BroadcastHandler broadcasts) override {
     requests_ = std::move(requests);
     broadcasts_ = std::move(broadcasts);
@@ -93,6 +96,7 @@ class FakeNet {
   std::map<std::string, Node> nodes;
   bool up = true;
   std::vector<std::string> broadcasts;
+  std::map<std::string, std::string> sessions;  // token hash -> node
 
   std::shared_ptr<const cluster::ClusterView> view() const {
     auto v = std::make_shared<cluster::ClusterView>();
@@ -132,6 +136,14 @@ void FakeLink::request(const std::string& node, json::object request, ReplyHandl
     return;
   }
   it->second.link->requests_(request, [done](json::object reply) { done(std::move(reply)); });
+}
+void FakeLink::remember_session(const std::string& token_hash) {
+  net_.sessions[token_hash] = id_;
+}
+void FakeLink::find_session(const std::string& token_hash,
+                            std::function<void(std::string node)> done) {
+  auto it = net_.sessions.find(token_hash);
+  done(it == net_.sessions.end() ? "" : it->second);
 }
 void FakeLink::broadcast(json::object message) {
   net_.broadcasts.push_back(json::serialize(message));
@@ -350,6 +362,31 @@ TEST_F(ClusterRulesTest, ALoginOnOneNodeEndsTheSessionOnTheOther) {
   EXPECT_TRUE(host_b.closed.empty());
   EXPECT_FALSE(a->online(p.id));
   EXPECT_TRUE(b->online(p.id));
+}
+
+TEST_F(ClusterRulesTest, AReconnectAtTheWrongNodeIsSentToTheSessionsNode) {
+  const auto p = guest("device-reconnect");
+  const Binding bound = a->bind(p, {0, 11});
+  std::promise<Redirection> found;
+  b->locate_session(bound.token, [&](Redirection r) { found.set_value(std::move(r)); });
+  const Redirection r = found.get_future().get();
+  ASSERT_FALSE(r.refusal) << r.refusal.message;
+  EXPECT_TRUE(r.redirect.reconnect());
+  EXPECT_EQ(r.redirect.node(), "a");
+  EXPECT_TRUE(r.redirect.ticket().empty());
+  // An unknown token, and a token of a node that is gone, are expired.
+  std::promise<Redirection> unknown;
+  b->locate_session("no-such-token", [&](Redirection x) { unknown.set_value(std::move(x)); });
+  EXPECT_EQ(unknown.get_future().get().refusal.code, proto::RECONNECT_EXPIRED);
+  net.nodes.erase("a");
+  std::promise<Redirection> gone;
+  b->locate_session(bound.token, [&](Redirection x) { gone.set_value(std::move(x)); });
+  EXPECT_EQ(gone.get_future().get().refusal.code, proto::RECONNECT_EXPIRED);
+  net.nodes["a"] = {a.get(), link_a.get()};
+  net.up = false;
+  std::promise<Redirection> down;
+  b->locate_session(bound.token, [&](Redirection x) { down.set_value(std::move(x)); });
+  EXPECT_EQ(down.get_future().get().refusal.code, proto::CLUSTER_UNAVAILABLE);
 }
 
 TEST_F(ClusterRulesTest, KickAndBanReachThePlayersNode) {

@@ -309,6 +309,11 @@ class FakeLobby final : public Lobby {
     routes.push_back(r.node + " " + std::to_string(r.room) + " for " + std::to_string(player));
     done(route_answer);
   }
+  Redirection locate_answer{{proto::RECONNECT_EXPIRED, "scripted: unknown token"}, {}};
+  void locate_session(const std::string& token, std::function<void(Redirection)> done) override {
+    room_requests.push_back("locate " + token);
+    done(locate_answer);
+  }
   Redeemed redeem_answer;
   std::vector<std::string> tickets;
   void redeem(const std::string& ticket, std::function<void(Redeemed)> done) override {
@@ -557,6 +562,26 @@ TEST_F(SessionFakeCoreTest, ListingsAndLeaderboardFailuresAreTranslated) {
   EXPECT_EQ(e->request_id(), 41u);
 }
 
+TEST_F(SessionFakeCoreTest, AReconnectForASessionOnAnotherNodeIsRedirectedThere) {
+  send(hello());
+  context.core.resume_answer.refusal = {proto::RECONNECT_EXPIRED, "scripted: expired"};
+  context.core.locate_answer = {};
+  context.core.locate_answer.redirect.set_node("b");
+  context.core.locate_answer.redirect.set_host("10.0.0.2");
+  context.core.locate_answer.redirect.set_reconnect(true);
+  Envelope reconnect;
+  reconnect.set_request_id(6);
+  reconnect.mutable_reconnect()->set_session_token("token-on-b");
+  send(reconnect);
+  const auto r = next([](const Envelope& e) { return e.has_redirect(); });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->request_id(), 6u);
+  EXPECT_TRUE(r->redirect().reconnect());
+  // Not logged in here: a login still works on this connection.
+  send(guest_login("device-after-redirect"));
+  EXPECT_EQ(context.core.pending_logins.size(), 1u);
+}
+
 TEST_F(SessionFakeCoreTest, AReconnectRefusalComesFromTheCoreAndTheCloseIsReportedOnce) {
   send(hello());
   context.core.resume_answer.refusal = {proto::RECONNECT_EXPIRED, "scripted: expired"};
@@ -565,7 +590,9 @@ TEST_F(SessionFakeCoreTest, AReconnectRefusalComesFromTheCoreAndTheCloseIsReport
   reconnect.mutable_reconnect()->set_session_token("old-token");
   send(reconnect);
   ASSERT_TRUE(next(error(proto::RECONNECT_EXPIRED)));
-  ASSERT_EQ(context.core.room_requests, std::vector<std::string>{"resume old-token"});
+  // Unknown here, so the cluster is asked (the fake knows nothing either).
+  ASSERT_EQ(context.core.room_requests,
+            (std::vector<std::string>{"resume old-token", "locate old-token"}));
   // Then a login; the session ends; the core hears of it once, with this session's id.
   send(guest_login("device-after-refusal"));
   store::Player p;
