@@ -45,6 +45,8 @@ export const rookery = $root.rookery = (() => {
             values[valuesById[25] = "SLOW_CONSUMER"] = 25;
             values[valuesById[26] = "KICKED"] = 26;
             values[valuesById[27] = "INVALID_INPUT"] = 27;
+            values[valuesById[28] = "CLUSTER_UNAVAILABLE"] = 28;
+            values[valuesById[29] = "TICKET_INVALID"] = 29;
             return values;
         })();
 
@@ -303,12 +305,13 @@ export const rookery = $root.rookery = (() => {
 
             Login.prototype.guest = null;
             Login.prototype.password = null;
+            Login.prototype.ticket = null;
             Login.prototype.display_name = "";
 
             let $oneOfFields;
 
             $Object.defineProperty(Login.prototype, "method", {
-                get: $util.oneOfGetter($oneOfFields = ["guest", "password"]),
+                get: $util.oneOfGetter($oneOfFields = ["guest", "password", "ticket"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -329,6 +332,8 @@ export const rookery = $root.rookery = (() => {
                     $root.rookery.proto.Login.Password.encode(message.password, writer.uint32(18).fork(), _depth + 1).ldelim();
                 if (message.display_name != null && $Object.hasOwnProperty.call(message, "display_name") && message.display_name !== "")
                     writer.uint32(26).string(message.display_name);
+                if (message.ticket != null && $Object.hasOwnProperty.call(message, "ticket"))
+                    writer.uint32(34).string(message.ticket);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -374,6 +379,13 @@ export const rookery = $root.rookery = (() => {
                                 break;
                             message.password = $root.rookery.proto.Login.Password.decode(reader, reader.size(), $undefined, _depth + 1, message.password);
                             message.method = "password";
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 2)
+                                break;
+                            message.ticket = reader.stringVerify();
+                            message.method = "ticket";
                             continue;
                         }
                     case 3: {
@@ -599,6 +611,176 @@ export const rookery = $root.rookery = (() => {
             })();
 
             return Login;
+        })();
+
+        proto.Redirect = (function() {
+
+            const Redirect = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            Redirect.prototype.node = "";
+            Redirect.prototype.host = "";
+            Redirect.prototype.tcp_port = 0;
+            Redirect.prototype.ws_port = 0;
+            Redirect.prototype.ticket = "";
+            Redirect.prototype.room_id = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+            Redirect.prototype.ttl_ms = 0;
+            Redirect.prototype.reconnect = false;
+
+            Redirect.create = function(properties) {
+                return new Redirect(properties);
+            };
+
+            Redirect.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.node != null && $Object.hasOwnProperty.call(message, "node") && message.node !== "")
+                    writer.uint32(10).string(message.node);
+                if (message.host != null && $Object.hasOwnProperty.call(message, "host") && message.host !== "")
+                    writer.uint32(18).string(message.host);
+                if (message.tcp_port != null && $Object.hasOwnProperty.call(message, "tcp_port") && message.tcp_port !== 0)
+                    writer.uint32(24).uint32(message.tcp_port);
+                if (message.ws_port != null && $Object.hasOwnProperty.call(message, "ws_port") && message.ws_port !== 0)
+                    writer.uint32(32).uint32(message.ws_port);
+                if (message.ticket != null && $Object.hasOwnProperty.call(message, "ticket") && message.ticket !== "")
+                    writer.uint32(42).string(message.ticket);
+                if (message.room_id != null && $Object.hasOwnProperty.call(message, "room_id") && (typeof message.room_id === "object" ? message.room_id.low || message.room_id.high : message.room_id !== 0))
+                    writer.uint32(48).uint64(message.room_id);
+                if (message.ttl_ms != null && $Object.hasOwnProperty.call(message, "ttl_ms") && message.ttl_ms !== 0)
+                    writer.uint32(56).uint32(message.ttl_ms);
+                if (message.reconnect != null && $Object.hasOwnProperty.call(message, "reconnect") && message.reconnect !== false)
+                    writer.uint32(64).bool(message.reconnect);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            Redirect.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.rookery.proto.Redirect();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.node = value;
+                            else
+                                delete message.node;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.host = value;
+                            else
+                                delete message.host;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.tcp_port = value;
+                            else
+                                delete message.tcp_port;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.ws_port = value;
+                            else
+                                delete message.ws_port;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.ticket = value;
+                            else
+                                delete message.ticket;
+                            continue;
+                        }
+                    case 6: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.uint64()) === "object" ? value.low || value.high : value !== 0)
+                                message.room_id = value;
+                            else
+                                delete message.room_id;
+                            continue;
+                        }
+                    case 7: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.ttl_ms = value;
+                            else
+                                delete message.ttl_ms;
+                            continue;
+                        }
+                    case 8: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.reconnect = value;
+                            else
+                                delete message.reconnect;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            return Redirect;
         })();
 
         proto.LoginOk = (function() {
@@ -3578,11 +3760,12 @@ export const rookery = $root.rookery = (() => {
             Envelope.prototype.error = null;
             Envelope.prototype.get_leaderboard = null;
             Envelope.prototype.leaderboard = null;
+            Envelope.prototype.redirect = null;
 
             let $oneOfFields;
 
             $Object.defineProperty(Envelope.prototype, "msg", {
-                get: $util.oneOfGetter($oneOfFields = ["hello", "welcome", "login", "login_ok", "reconnect", "list_rooms", "room_list", "create_room", "join_room", "join_or_create", "joined", "leave", "left", "input", "state", "event", "ping", "pong", "error", "get_leaderboard", "leaderboard"]),
+                get: $util.oneOfGetter($oneOfFields = ["hello", "welcome", "login", "login_ok", "reconnect", "list_rooms", "room_list", "create_room", "join_room", "join_or_create", "joined", "leave", "left", "input", "state", "event", "ping", "pong", "error", "get_leaderboard", "leaderboard", "redirect"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -3641,6 +3824,8 @@ export const rookery = $root.rookery = (() => {
                     $root.rookery.proto.GetLeaderboard.encode(message.get_leaderboard, writer.uint32(170).fork(), _depth + 1).ldelim();
                 if (message.leaderboard != null && $Object.hasOwnProperty.call(message, "leaderboard"))
                     $root.rookery.proto.Leaderboard.encode(message.leaderboard, writer.uint32(178).fork(), _depth + 1).ldelim();
+                if (message.redirect != null && $Object.hasOwnProperty.call(message, "redirect"))
+                    $root.rookery.proto.Redirect.encode(message.redirect, writer.uint32(186).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3828,6 +4013,13 @@ export const rookery = $root.rookery = (() => {
                                 break;
                             message.leaderboard = $root.rookery.proto.Leaderboard.decode(reader, reader.size(), $undefined, _depth + 1, message.leaderboard);
                             message.msg = "leaderboard";
+                            continue;
+                        }
+                    case 23: {
+                            if (wireType !== 2)
+                                break;
+                            message.redirect = $root.rookery.proto.Redirect.decode(reader, reader.size(), $undefined, _depth + 1, message.redirect);
+                            message.msg = "redirect";
                             continue;
                         }
                     }
