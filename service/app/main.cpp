@@ -141,6 +141,8 @@ int serve(const config::Config& configured) {
     sp.build = http::BuildInfo{ROOKERY_VERSION, ROOKERY_GIT_COMMIT};
     side_port = std::make_unique<http::SidePort>(sp, server, *store, *store);
     side_port->start();
+    // Other nodes' consoles link to this one's.
+    if (auto* cluster = server.cluster()) cluster->set_http_port(side_port->port());
   } catch (const std::exception& e) {
     log::error("cannot start the side-port", {{"error", e.what()}});
     server.shutdown("start-up failed");

@@ -46,6 +46,9 @@ class GameCore final : public Lobby {
              std::function<void(Redirection)> done) override;
   void redeem(const std::string& ticket, std::function<void(Redeemed)> done) override;
   void locate_session(const std::string& token, std::function<void(Redirection)> done) override;
+  /// Drains node `node` of the cluster (this one, or another by a request to it); `done` runs
+  /// once: no refusal when the node accepted (it then drains and leaves), else why not.
+  void drain_node(const std::string& node, std::function<void(Refusal)> done);
   /// Redirect seats held here and not yet redeemed.
   size_t tickets_outstanding() const { return tickets_ ? tickets_->outstanding() : 0; }
 
@@ -141,6 +144,8 @@ class GameCore final : public Lobby {
   bool serving_node(const cluster::ClusterView& view, const std::string& id) const;
   bool suspect(const std::string& node) const;
   void suspect_node(const std::string& node);
+  void serve_request(const boost::json::object& request,
+                     std::function<void(boost::json::object)> respond);
   void serve_seat_request(const boost::json::object& request,
                           std::function<void(boost::json::object)> respond);
   void on_cluster_broadcast(const boost::json::object& message);

@@ -70,7 +70,7 @@ void GameCore::join_cluster(cluster::Link& link, uint32_t node_number, uint32_t 
   ticket_ttl_ms_ = ticket_ttl_ms;
   link.serve(
       [this](const json::object& request, std::function<void(json::object)> respond) {
-        serve_seat_request(request, std::move(respond));
+        serve_request(request, std::move(respond));
       },
       [this](const json::object& message) { on_cluster_broadcast(message); });
 }
@@ -228,15 +228,47 @@ void GameCore::route(const RemoteRoute& route, PlayerId player,
       });
 }
 
+void GameCore::serve_request(const json::object& request,
+                             std::function<void(json::object)> respond) {
+  const std::string op = get_string(request, "op");
+  if (op == "seat") {
+    serve_seat_request(request, std::move(respond));
+  } else if (op == "drain") {
+    // An operator asked from another node's console (Redis is the trust boundary: whoever
+    // can publish there is inside the cluster).
+    log::info("drain requested by the cluster", {{"from", get_string(request, "by")}});
+    respond({{"ok", true}});
+    host_.request_drain();
+  } else {
+    respond({{"code", static_cast<int>(proto::INTERNAL)}, {"message", "unknown request"}});
+  }
+}
+
+void GameCore::drain_node(const std::string& node, std::function<void(Refusal)> done) {
+  if (!cluster_ || node == cluster_->node_id()) {
+    if (cluster_ || node.empty()) {
+      done({});
+      host_.request_drain();
+    } else {
+      done({proto::INVALID_ARGUMENT, "this node is not part of a cluster"});
+    }
+    return;
+  }
+  cluster_->request(node, {{"op", "drain"}, {"by", cluster_->node_id()}},
+                    [node, done = std::move(done)](std::optional<json::object> reply) {
+                      if (reply && reply->if_contains("ok")) {
+                        done({});
+                      } else {
+                        done({proto::CLUSTER_UNAVAILABLE, "node " + node + " did not answer"});
+                      }
+                    });
+}
+
 void GameCore::serve_seat_request(const json::object& request,
                                   std::function<void(json::object)> respond) {
   auto refuse = [&](proto::ErrorCode code, const std::string& message) {
     respond({{"code", static_cast<int>(code)}, {"message", message}});
   };
-  if (get_string(request, "op") != "seat") {
-    refuse(proto::INTERNAL, "unknown request");
-    return;
-  }
   const std::string kind = get_string(request, "kind");
   const auto player = static_cast<PlayerId>(get_uint(request, "player"));
   const RoomId room = get_uint(request, "room");

@@ -36,6 +36,8 @@ class Host {
   virtual rooms::RoomHub& room_hub() = 0;
   /// True once the server started draining: no new rooms or seats.
   virtual bool draining() const = 0;
+  /// Starts draining this process (as SIGTERM does); returns at once.
+  virtual void request_drain() = 0;
 };
 
 }  // namespace rookery::core

@@ -1,5 +1,6 @@
 #include "core/server.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
@@ -164,6 +165,11 @@ RoomPlacement Server::place_room(const std::string& type) {
   const ShardIndex shard = next_room_shard_.fetch_add(1, std::memory_order_relaxed) %
                            static_cast<uint32_t>(shards_.size());
   return RoomPlacement{shard, &shards_[shard]->io(), &shards_[shard]->tick_stats(type)};
+}
+
+void Server::request_drain() {
+  log::info("drain requested", {});
+  ::kill(::getpid(), SIGTERM);
 }
 
 void Server::post(ShardIndex shard, std::function<void()> fn) {

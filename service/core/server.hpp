@@ -106,6 +106,8 @@ class Server final : public rooms::RoomHub, public Host, public ShardContext {
   void post(ShardIndex shard, std::function<void()> fn) override;
   void close_session(SessionAddress address, int code, std::string reason) override;
   rooms::RoomHub& room_hub() override { return *this; }
+  /// Raises SIGTERM in this process: main()'s signal thread runs the drain, as for a real one.
+  void request_drain() override;
 
  private:
   void join_cluster();

@@ -128,7 +128,8 @@ json::object listing_json(const rooms::RoomListing& l) {
                       {"state", rooms::to_string(l.state)},
                       {"tick_hz", l.tick_hz},
                       {"shard", l.shard},
-                      {"created_ms", l.created_ms}};
+                      {"created_ms", l.created_ms},
+                      {"node", l.node}};  // "": this node; else the cluster node that runs it
 }
 
 json::object room_detail_json(const core::Server::RoomDetail& d) {
@@ -382,6 +383,14 @@ AdminApi::Answer AdminApi::route(Ctx& ctx) {
   if (top == "admin-users" && p.size() == 1) {
     if (!need(Role::admin)) return forbidden();
     return admin_users(ctx);
+  }
+  if (top == "cluster") {
+    if (p.size() == 1) return method == bhttp::verb::get ? cluster_view(ctx) : bad_method();
+    if (p.size() == 4 && p[1] == "nodes" && p[3] == "drain") {
+      if (method != bhttp::verb::post) return bad_method();
+      return need(Role::admin) ? cluster_drain(ctx, std::string(p[2])) : forbidden();
+    }
+    return not_found();
   }
   if (top == "server" && p.size() == 2) {
     if (p[1] == "config") return method == bhttp::verb::get ? config_view(ctx) : bad_method();
@@ -788,10 +797,68 @@ AdminApi::Answer AdminApi::config_view(Ctx& ctx) {
   return ok(ctx.req, json::object{{"config", out}});
 }
 
+AdminApi::Answer AdminApi::cluster_view(Ctx& ctx) {
+  const auto* cluster = server_.cluster();
+  const auto snap = server_.cluster_snapshot();
+  if (!cluster || !snap) return ok(ctx.req, json::object{{"clustered", false}});
+  const auto view = cluster->view();
+  json::array nodes;
+  uint64_t connections = 0;
+  uint64_t rooms = 0;
+  for (const auto& n : view->nodes) {
+    connections += n.connections;
+    rooms += n.rooms;
+    nodes.push_back(json::object{{"id", n.id},
+                                 {"number", n.number},
+                                 {"host", n.host},
+                                 {"tcp_port", n.tcp_port},
+                                 {"ws_port", n.ws_port},
+                                 {"http_port", n.http_port},
+                                 {"version", n.version},
+                                 {"state", n.draining ? "draining" : "serving"},
+                                 {"connections", n.connections},
+                                 {"rooms", n.rooms},
+                                 {"started_ms", n.started_ms},
+                                 {"self", n.id == snap->node_id}});
+  }
+  return ok(ctx.req, json::object{{"clustered", true},
+                                  {"node", snap->node_id},
+                                  {"cluster", server_.config().cluster.cluster_name},
+                                  {"directory_up", snap->directory_up},
+                                  {"lease_age_s", snap->lease_age_seconds},
+                                  {"nodes", nodes},
+                                  {"totals", json::object{{"nodes", view->nodes.size()},
+                                                          {"connections", connections},
+                                                          {"rooms", rooms}}}});
+}
+
+AdminApi::Answer AdminApi::cluster_drain(Ctx& ctx, const std::string& node) {
+  if (!server_.cluster()) {
+    return fail(ctx.req, bhttp::status::not_found, "not_clustered",
+                "this node is not in a cluster");
+  }
+  const auto view = server_.cluster()->view();
+  const bool known = std::any_of(view->nodes.begin(), view->nodes.end(),
+                                 [&](const auto& n) { return n.id == node; });
+  if (!known) return fail(ctx.req, bhttp::status::not_found, "not_found", "no such node");
+  server_.core().drain_node(node, [this, node, actor = ctx.actor(), request = ctx.request,
+                                   respond = ctx.respond](core::Refusal refusal) {
+    audit(actor, "cluster.drain", "node:" + node, refusal.message, !refusal);
+    if (refusal) {
+      respond(fail(*request, bhttp::status::bad_gateway, "cluster", refusal.message));
+      return;
+    }
+    respond(Reply{json_response(*request, bhttp::status::accepted,
+                                json::object{{"draining", true}, {"node", node}}),
+                  {}});
+  });
+  return std::nullopt;
+}
+
 AdminApi::Answer AdminApi::drain(Ctx& ctx) {
   audit(ctx, "server.drain", "server", "", true);
   // The same path as SIGTERM: the signal thread in main() runs the drain.
-  ::kill(::getpid(), SIGTERM);
+  server_.request_drain();
   return Reply{json_response(ctx.req, bhttp::status::accepted, json::object{{"draining", true}}),
                {}};
 }

@@ -59,6 +59,8 @@ class AdminApi {
   Answer admin_users(Ctx& ctx);
   Answer config_view(Ctx& ctx);
   Answer drain(Ctx& ctx);
+  Answer cluster_view(Ctx& ctx);
+  Answer cluster_drain(Ctx& ctx, const std::string& node);
   // Audits and counts an admin action. Thread-safe (store callbacks call it).
   void audit(const std::string& actor, const std::string& action, const std::string& target,
              const std::string& detail, bool ok);

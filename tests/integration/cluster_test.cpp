@@ -418,6 +418,58 @@ TEST_F(ClusterTest, KickAndBanFromOneConsoleReachPlayersOnOtherNodes) {
   }
 }
 
+TEST_F(ClusterTest, AnyConsoleShowsTheClusterAndDrainsOneNode) {
+  wait_for_nodes(3);
+  auto player = guest(nodes_[2], "device-drained");
+  const auto seated = player->create_room("relay", "on c");
+  ASSERT_MSG(seated, Joined);
+  const auto [cookie, csrf] = admin_login(nodes_[0]);
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto r = http(nodes_[0].host.ip, nodes_[0].http_port(), bhttp::verb::get,
+                            "/api/v1/cluster", "", cookie);
+        const auto o = json::parse(r.body).as_object();
+        return o.at("nodes").as_array().size() == 3 &&
+               o.at("totals").at("rooms").to_number<int>() == 1;
+      },
+      kWait));
+  const auto view = json::parse(http(nodes_[0].host.ip, nodes_[0].http_port(), bhttp::verb::get,
+                                     "/api/v1/cluster", "", cookie)
+                                    .body)
+                        .as_object();
+  EXPECT_TRUE(view.at("clustered").as_bool());
+  EXPECT_EQ(view.at("node").as_string(), nodes_[0].id);
+  EXPECT_TRUE(view.at("directory_up").as_bool());
+  int selves = 0;
+  for (const auto& n : view.at("nodes").as_array()) {
+    const auto& o = n.as_object();
+    EXPECT_EQ(o.at("state").as_string(), "serving");
+    EXPECT_FALSE(o.at("version").as_string().empty());
+    EXPECT_GT(o.at("http_port").to_number<int>(), 0);
+    selves += o.at("self").as_bool() ? 1 : 0;
+  }
+  EXPECT_EQ(selves, 1);
+  // The console's rooms list shows the room on c, with its node.
+  const auto rooms = json::parse(http(nodes_[0].host.ip, nodes_[0].http_port(), bhttp::verb::get,
+                                      "/api/v1/rooms", "", cookie)
+                                     .body)
+                         .as_object();
+  ASSERT_EQ(rooms.at("rooms").as_array().size(), 1u);
+  EXPECT_EQ(rooms.at("rooms").as_array()[0].at("node").as_string(), nodes_[2].id);
+
+  // Drain c from a's console: c tells its players, saves, leaves the directory and exits.
+  const auto drain = http(nodes_[0].host.ip, nodes_[0].http_port(), bhttp::verb::post,
+                          "/api/v1/cluster/nodes/" + nodes_[2].id + "/drain", "{}", cookie, csrf);
+  ASSERT_EQ(drain.status, 202) << drain.body;
+  EXPECT_TRUE(player->wait_for(
+      [](const Envelope& e) { return e.has_event() && e.event().has_server_shutdown(); }, kWait));
+  EXPECT_EQ(nodes_[2].proc->wait_exit(kLongWait), 0);
+  ASSERT_TRUE(eventually([&] { return metric(nodes_[0], "rookery_cluster_nodes") == 2; }, kWait));
+  const auto unknown = http(nodes_[0].host.ip, nodes_[0].http_port(), bhttp::verb::post,
+                            "/api/v1/cluster/nodes/nobody/drain", "{}", cookie, csrf);
+  EXPECT_EQ(unknown.status, 404);
+}
+
 TEST_F(ClusterTest, AKilledNodeLeavesTheDirectoryAndItsPlayersCanGoBack) {
   wait_for_nodes(3);
   auto on_c = guest(nodes_[2], "device-kill-c");

@@ -51,6 +51,8 @@ struct FakeHost : Host {
   }
   rooms::RoomHub& room_hub() override { return hub; }
   bool draining() const override { return drain; }
+  int drain_requests = 0;
+  void request_drain() override { ++drain_requests; }
 };
 
 struct GameCoreTest : ::testing::Test {
