@@ -132,6 +132,8 @@ export const api = {
   createAdminUser: (body) => post('admin-users', body),
   config: () => get('server/config'),
   drain: () => post('server/drain'),
+  cluster: () => get('cluster'),
+  drainNode: (id) => post(`cluster/nodes/${encodeURIComponent(id)}/drain`, {}),
 };
 
 /** The live overview stream URL (Server-Sent Events, one overview JSON per second). */

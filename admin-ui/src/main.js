@@ -14,6 +14,7 @@ import { renderPlayers } from './views/players.js';
 import { renderPlayer } from './views/player.js';
 import { renderAudit } from './views/audit.js';
 import { renderServer } from './views/server.js';
+import { renderCluster } from './views/cluster.js';
 
 const NAV = [
   ['dashboard', 'Dashboard'],
@@ -21,6 +22,7 @@ const NAV = [
   ['players', 'Players'],
   ['audit', 'Audit log'],
   ['server', 'Server'],
+  ['cluster', 'Cluster'],
 ];
 
 const ROUTES = [
@@ -31,6 +33,7 @@ const ROUTES = [
   { re: /^players\/(\d+)$/, view: renderPlayer, nav: 'players', title: 'Player' },
   { re: /^audit$/, view: renderAudit, nav: 'audit', title: 'Audit log' },
   { re: /^server$/, view: renderServer, nav: 'server', title: 'Server' },
+  { re: /^cluster$/, view: renderCluster, nav: 'cluster', title: 'Cluster' },
 ];
 
 const app = document.getElementById('app');

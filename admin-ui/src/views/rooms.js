@@ -140,13 +140,15 @@ export async function renderRooms(ctx) {
       tableHost,
       table(
         [
-          { label: 'Id', sortKey: 'id', class: 'num', render: (x) => h('a', { href: `#/rooms/${x.id}`, 'data-focus-key': `room-${x.id}`, text: String(x.id) }) },
-          { label: 'Name', render: (x) => h('a', { href: `#/rooms/${x.id}`, text: x.name || '(unnamed)' }) },
+          // A room on another node is inspected and managed from that node's console.
+          { label: 'Id', sortKey: 'id', class: 'num', render: (x) => (x.node ? String(x.id) : h('a', { href: `#/rooms/${x.id}`, 'data-focus-key': `room-${x.id}`, text: String(x.id) })) },
+          { label: 'Name', render: (x) => (x.node ? x.name || '(unnamed)' : h('a', { href: `#/rooms/${x.id}`, text: x.name || '(unnamed)' })) },
           { label: 'Type', render: (x) => x.type },
           { label: 'State', render: (x) => stateBadge(x.state) },
           { label: 'Members', sortKey: 'members', class: 'num', render: (x) => `${x.members} / ${x.max_players}` },
           { label: 'Tick', class: 'num', render: (x) => `${x.tick_hz} Hz` },
-          { label: 'Shard', class: 'num', render: (x) => String(x.shard) },
+          { label: 'Node', render: (x) => (x.node ? h('code', { text: x.node }) : 'this one') },
+          { label: 'Shard', class: 'num', render: (x) => (x.node ? '' : String(x.shard)) },
           { label: 'Created', sortKey: 'created', render: (x) => h('time', { datetime: new Date(x.created_ms).toISOString(), title: fmtTime(x.created_ms), text: fmtRelative(x.created_ms, now) }) },
         ],
         r.rooms || [],
