@@ -10,6 +10,8 @@ mode parse:  every expression must be accepted by /api/v1/query (parsed and type
 mode series: every expression must also return at least one series. For an alert, whose full
              expression is empty while all is well, the sides of its top-level comparison are
              evaluated instead (the signal and, unless it is a number, the threshold).
+--standalone: the target is a standalone server (no --redis), which exports no rookery_cluster_*
+             series: expressions over them are only parsed, and say so.
 mode lint:   no Prometheus needed: the dashboard's structure (ids, layout, data source, variables,
              the panels docs/operations.md lists) and each alert's severity, summary and runbook.
 
@@ -241,6 +243,8 @@ def main():
     ap.add_argument("--rules", action="append", required=True)
     ap.add_argument("--mode", choices=("parse", "series", "lint"), required=True)
     ap.add_argument("--job", default="rookery")
+    ap.add_argument("--standalone", action="store_true",
+                    help="the target is not a cluster node: cluster expressions are parsed only")
     args = ap.parse_args()
     if args.mode == "lint":
         return lint(args.dashboard, args.rules)
@@ -272,6 +276,8 @@ def main():
         if err:
             ok = False
             notes.append(f"does not parse: {err}")
+        elif args.mode == "series" and args.standalone and "rookery_cluster_" in expr:
+            notes.append("parses; a standalone target has no cluster series")
         elif args.mode == "series":
             for label, probe in probes:
                 count, err = query(args.prom, probe)
