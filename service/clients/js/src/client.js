@@ -9,22 +9,53 @@ export const VERSION = '0.1.0';
 
 /** Error codes that end a session for good: no automatic reconnect after them. */
 const NO_RECONNECT = new Set(['KICKED', 'BANNED', 'PROTOCOL_VERSION']);
-/** Errors after which reconnecting stops (RECONNECT_EXPIRED: only when there is nothing to log in again with). */
-const GIVE_UP = new Set(['KICKED', 'BANNED', 'PROTOCOL_VERSION', 'BAD_CREDENTIALS', 'RECONNECT_EXPIRED']);
+/**
+ * Errors after which reconnecting stops (RECONNECT_EXPIRED: only when there is nothing to log in
+ * again with; REDIRECTED: the session lives at another node and followRedirects is off).
+ * CLUSTER_UNAVAILABLE is not one of them: it means "retry".
+ */
+const GIVE_UP = new Set(['KICKED', 'BANNED', 'PROTOCOL_VERSION', 'BAD_CREDENTIALS', 'RECONNECT_EXPIRED', 'REDIRECTED']);
+/**
+ * Redirects one reconnect attempt follows before it counts as failed: one is normal (the session
+ * lives at another node); more means the nodes disagree about where (a directory being repaired).
+ */
+const MAX_RECONNECT_REDIRECTS = 2;
 
 /**
  * An error from the server (`code` is the ErrorCode name, `serverCode` its number) or from the
- * client: 'REQUEST_TIMEOUT', 'DISCONNECTED', 'NOT_CONNECTED', 'CONNECT_FAILED', 'CLOSED'.
+ * client: 'REQUEST_TIMEOUT', 'DISCONNECTED', 'NOT_CONNECTED', 'CONNECT_FAILED', 'CLOSED', or
+ * 'REDIRECTED' (followRedirects is off; `redirect` holds the Redirect).
  */
 export class RookeryError extends Error {
-  constructor(code, message, { serverCode = 0, fatal = false, requestId = 0 } = {}) {
+  constructor(code, message, { serverCode = 0, fatal = false, requestId = 0, redirect = null } = {}) {
     super(message || code);
     this.name = 'RookeryError';
     this.code = code;
     this.serverCode = serverCode;
     this.fatal = fatal;
     this.requestId = requestId;
+    this.redirect = redirect;
   }
+}
+
+/**
+ * The WebSocket URL of a Redirect's node: its host and ws_port, with the scheme of `currentUrl`
+ * (wss stays wss). A Redirect without a host or port keeps the current one.
+ */
+export function redirectUrl(currentUrl, redirect) {
+  let scheme = 'ws:';
+  let host = '';
+  let port = '';
+  try {
+    const u = new URL(currentUrl);
+    if (u.protocol === 'wss:' || u.protocol === 'https:') scheme = 'wss:';
+    host = u.hostname;
+    port = u.port;
+  } catch { /* no usable current URL: the Redirect has to say everything */ }
+  host = redirect.host || host;
+  if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`; // an IPv6 literal
+  if (redirect.ws_port) port = String(redirect.ws_port);
+  return `${scheme}//${host}${port ? `:${port}` : ''}/`;
 }
 
 const DEFAULTS = {
@@ -41,6 +72,13 @@ const DEFAULTS = {
   // refuse it. The server sends one of the two only if it still held a seat for the player.
   seatRestoreTimeoutMs: 3_000,
   keepAliveMs: 0, // 0: a third of Welcome.idle_timeout_ms, at most 15 s
+  // A join answered with a Redirect moves to the room's node by itself. false: the join rejects
+  // with REDIRECTED and followRedirect(err.redirect) does it.
+  followRedirects: true,
+  // After a redirect, the reconnect loop retries at the node it was sent to. After this many
+  // failed attempts there in a row it asks the URL given to connect() again, which knows where
+  // the session lives now (and sends the client there) or that it is gone. 0: never.
+  reconnectFallbackAfter: 3,
 };
 
 /**
@@ -57,13 +95,16 @@ const DEFAULTS = {
  *   state(State, delta)   one per room tick; delta is the applied game change (SpellTraction)
  *   event(Event, {member}) player joined/left/reconnected, room closing, notices, shutdown;
  *                         member: that seat's Member before the event (names of leavers)
- *   joined(Joined, info)  entered a room (info.restored: the seat came back after a reconnect)
+ *   joined(Joined, info)  entered a room (info.restored: the seat came back after a reconnect;
+ *                         info.redirected: at another node, after a Redirect)
  *   left(Left)            out of the room (reason 'reconnect_expired' if the seat was lost)
  *   error(RookeryError)   an error not tied to a pending request
  *   disconnect(info)      the socket closed; info.willReconnect
- *   reconnecting(info)    { attempt, delayMs } before each attempt
- *   reconnect(info)       { resumed, seatRestored, seat, roomId, attempts }
+ *   reconnecting(info)    { attempt, delayMs, url } before each attempt
+ *   reconnect(info)       { resumed, seatRestored, seat, roomId, attempts, url, previousUrl }
  *   reconnectFailed(err)  gave up
+ *   redirect(info)        { node, host, roomId, url, reconnect }: moving to another node of a
+ *                         cluster (a join's Redirect, or a Reconnect sent where the session is not)
  *   welcome(Welcome), login(LoginOk), pong({ rttMs })
  */
 export class RookeryClient {
@@ -71,6 +112,8 @@ export class RookeryClient {
     this.options = { ...DEFAULTS, ...options };
     this.WebSocketImpl = options.WebSocket ?? globalThis.WebSocket;
     this.url = options.url ?? null;
+    /** The URL given to connect(); `url` is home: the node followed redirects last led to. */
+    this.entryUrl = this.url;
     /** 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed' */
     this.status = 'idle';
     this.welcome = null;
@@ -95,6 +138,9 @@ export class RookeryClient {
     this._reconnecting = null;
     this._reconnectDelayOverride = null;
     this._reattachRid = 0;
+    // While a join's Redirect is followed: { ws, oldWs, evicting, evicted, oldClosed }.
+    this._following = null;
+    this._redirectRid = 0; // the request id of the redirect's Login{ticket}
     this._sleepCancel = null;
     this._inputSeq = 0;
     this._inputSent = new Map(); // seq -> send time, the last few
@@ -137,6 +183,7 @@ export class RookeryClient {
   async connect(url = this.url, { hello = true } = {}) {
     if (!url) throw new RookeryError('CONNECT_FAILED', 'no server url');
     this.url = url;
+    this.entryUrl = url;
     this._closedByUser = false;
     this._noReconnect = false;
     this.status = 'connecting';
@@ -147,13 +194,18 @@ export class RookeryClient {
 
   /** Sends Hello; resolves with the Welcome and starts the keep-alive pings. */
   async hello() {
-    const env = await this._request({
-      hello: { protocol_version: PROTOCOL_VERSION, client: String(this.options.clientName).slice(0, 64) },
-    });
+    this._welcomed(await this._request(this._helloFields()));
+    return this.welcome;
+  }
+
+  _helloFields() {
+    return { hello: { protocol_version: PROTOCOL_VERSION, client: String(this.options.clientName).slice(0, 64) } };
+  }
+
+  _welcomed(env) {
     this.welcome = welcomeOf(env.welcome);
     this._startKeepAlive();
     this._emit('welcome', this.welcome);
-    return this.welcome;
   }
 
   /** Guest login: one player per device id (8..128 bytes, keep it stable per device). */
@@ -183,11 +235,12 @@ export class RookeryClient {
     this._closedByUser = true;
     this._sleepCancel?.();
     this._stopKeepAlive();
-    const ws = this._ws;
+    const sockets = [this._ws, this._following?.ws];
     this._ws = null;
     this.status = 'closed';
     this._failAll(new RookeryError('CLOSED', 'client closed'));
-    if (ws) {
+    for (const ws of sockets) {
+      if (!ws) continue;
       try {
         ws.close(1000, 'bye');
       } catch { /* already closing */ }
@@ -209,7 +262,23 @@ export class RookeryClient {
     return true;
   }
 
-  _open() {
+  /** Opens `url` as the client's connection (this.url by default). */
+  async _open(url = this.url) {
+    const ws = await this._openSocket(url);
+    if (this._closedByUser) {
+      // close() came while connecting: this socket is nobody's.
+      try { ws.close(1000, 'bye'); } catch { /* ignore */ }
+      throw new RookeryError('CLOSED', 'client closed');
+    }
+    this._ws = ws;
+    this.status = 'open';
+  }
+
+  /**
+   * Opens a WebSocket to `url`; resolves with it once open, without making it the client's
+   * connection (a redirect keeps the old one until the new node has logged it in).
+   */
+  _openSocket(url, timeoutMs = this.options.connectTimeoutMs) {
     const Impl = this.WebSocketImpl;
     if (typeof Impl !== 'function') {
       return Promise.reject(new RookeryError('CONNECT_FAILED',
@@ -218,9 +287,9 @@ export class RookeryClient {
     return new Promise((resolve, reject) => {
       let ws;
       try {
-        ws = new Impl(this.url);
+        ws = new Impl(url);
       } catch (err) {
-        reject(new RookeryError('CONNECT_FAILED', `cannot open ${this.url}: ${err.message}`));
+        reject(new RookeryError('CONNECT_FAILED', `cannot open ${url}: ${err.message}`));
         return;
       }
       ws.binaryType = 'arraybuffer';
@@ -229,44 +298,54 @@ export class RookeryClient {
         if (settled) return;
         settled = true;
         try { ws.close(); } catch { /* ignore */ }
-        reject(new RookeryError('CONNECT_FAILED', `connect to ${this.url} timed out`));
-      }, this.options.connectTimeoutMs);
+        reject(new RookeryError('CONNECT_FAILED', `connect to ${url} timed out`));
+      }, timeoutMs);
       ws.onopen = () => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        this._ws = ws;
-        this.status = 'open';
-        resolve();
+        resolve(ws);
       };
       ws.onerror = () => {
         // Browsers give no detail; the close event follows.
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        reject(new RookeryError('CONNECT_FAILED', `cannot connect to ${this.url}`));
+        reject(new RookeryError('CONNECT_FAILED', `cannot connect to ${url}`));
       };
       ws.onclose = (ev) => {
         if (!settled) {
           settled = true;
           clearTimeout(timer);
-          reject(new RookeryError('CONNECT_FAILED', `connection to ${this.url} closed (${ev?.code ?? ''})`));
+          reject(new RookeryError('CONNECT_FAILED', `connection to ${url} closed (${ev?.code ?? ''})`));
           return;
         }
         this._onSocketClosed(ws, ev);
       };
-      ws.onmessage = (ev) => {
-        if (ws !== this._ws) return;
-        this._onData(ev.data);
-      };
+      ws.onmessage = (ev) => this._onData(ev.data, ws);
     });
   }
 
   _onSocketClosed(ws, ev) {
+    // Whatever was asked on this socket gets no answer now, whichever socket is current.
+    this._failSocket(ws, new RookeryError('DISCONNECTED', 'connection lost'));
+    const f = this._following;
+    if (f && ws === f.oldWs && ws === this._ws) {
+      // The connection a redirect is leaving ended (the new login evicted it, or it dropped).
+      // Whether that is a disconnect is known when the redirect succeeds or fails.
+      f.oldClosed = { code: ev?.code ?? 0, reason: ev?.reason ?? '' };
+      this._ws = null;
+      this._stopKeepAlive();
+      return;
+    }
     if (ws !== this._ws) return; // an old socket
     this._ws = null;
     this._stopKeepAlive();
-    this._failAll(new RookeryError('DISCONNECTED', 'connection lost'));
+    this._connectionLost(ev);
+  }
+
+  /** The client's connection is gone: reconnect, or report the end. */
+  _connectionLost(ev) {
     if (this._closedByUser || this._reconnecting) return; // the reconnect loop sees the failure
     const willReconnect = Boolean(this.options.autoReconnect && this.session && !this._noReconnect);
     this.status = willReconnect ? 'reconnecting' : 'closed';
@@ -274,23 +353,25 @@ export class RookeryClient {
     if (willReconnect) this._startReconnect();
   }
 
-  _send(fields) {
-    const ws = this._ws;
+  _send(fields, ws = this._ws) {
     if (!ws || ws.readyState !== 1) throw new RookeryError('NOT_CONNECTED', 'not connected');
     ws.send(encodeEnvelope(fields));
-    this._lastSendMs = Date.now();
+    if (ws === this._ws) this._lastSendMs = Date.now();
   }
 
-  _request(fields, { timeoutMs = this.options.requestTimeoutMs } = {}) {
-    const requestId = this._allocRequestId();
+  /**
+   * Sends a request on `ws` (the client's connection by default) and resolves with the reply
+   * that carries its request id (`requestId`: one allocated before, to watch for later replies).
+   */
+  _request(fields, { timeoutMs = this.options.requestTimeoutMs, ws = this._ws, requestId = this._allocRequestId() } = {}) {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this._pending.delete(requestId);
         reject(new RookeryError('REQUEST_TIMEOUT', `no reply to ${Object.keys(fields)[0]} within ${timeoutMs} ms`, { requestId }));
       }, timeoutMs);
-      this._pending.set(requestId, { resolve, reject, timer });
+      this._pending.set(requestId, { resolve, reject, timer, ws });
       try {
-        this._send({ request_id: requestId, ...fields });
+        this._send({ request_id: requestId, ...fields }, ws);
       } catch (err) {
         clearTimeout(timer);
         this._pending.delete(requestId);
@@ -305,11 +386,14 @@ export class RookeryClient {
     return id;
   }
 
-  /** Resolves with the first envelope `match` accepts, or rejects after `timeoutMs`. */
-  _expect(match, timeoutMs) {
+  /**
+   * Resolves with the first envelope `match` accepts, or rejects after `timeoutMs` or when `ws`
+   * (the client's connection by default), where the answer is due, closes.
+   */
+  _expect(match, timeoutMs, ws = this._ws) {
     let waiter;
     const promise = new Promise((resolve, reject) => {
-      waiter = { match, resolve, reject };
+      waiter = { match, resolve, reject, ws };
       waiter.timer = setTimeout(() => {
         this._waiters.delete(waiter);
         reject(new RookeryError('REQUEST_TIMEOUT', 'expected message did not arrive'));
@@ -336,14 +420,40 @@ export class RookeryClient {
     this._waiters.clear();
   }
 
+  /** Rejects the requests and waiters bound to socket `ws`. */
+  _failSocket(ws, err) {
+    for (const [rid, p] of this._pending) {
+      if (p.ws !== ws) continue;
+      clearTimeout(p.timer);
+      this._pending.delete(rid);
+      p.reject(err);
+    }
+    for (const w of this._waiters) {
+      if (w.ws !== ws) continue;
+      clearTimeout(w.timer);
+      this._waiters.delete(w);
+      w.reject(err);
+    }
+  }
+
   // ---- incoming ----
 
-  _onData(data) {
+  _onData(data, ws) {
+    const f = this._following;
+    // The client's connection speaks, and while a redirect is followed the new one too. A socket
+    // left behind may still deliver its last words (the eviction by the new login): not ours.
+    if (ws !== this._ws && !(f && ws === f.ws)) return;
     let env;
     try {
       env = decodeEnvelope(toUint8Array(data));
     } catch (err) {
       this._emit('error', new RookeryError('MALFORMED', `undecodable message from server: ${err.message}`));
+      return;
+    }
+    if (f && ws === f.oldWs && f.evicting && env.msg === 'error' && errorCodeName(env.error.code) === 'KICKED') {
+      // The login at the new node evicts the session here ("logged in on another node"), maybe
+      // before that node's LoginOk arrives: the redirect working, not a kick.
+      f.evicted = true;
       return;
     }
     this._dispatch(env);
@@ -379,20 +489,21 @@ export class RookeryClient {
         if (!rid) this._emit('pong', { rttMs: null });
         break;
       case 'error': {
-        const e = env.error;
-        const code = errorCodeName(e.code);
-        serverError = new RookeryError(code, e.message, { serverCode: e.code, fatal: e.fatal, requestId: rid });
-        if (NO_RECONNECT.has(code) || (e.fatal && code === 'TOO_MANY_ERRORS')) this._noReconnect = true;
+        serverError = serverErrorOf(env);
+        const code = serverError.code;
+        if (NO_RECONNECT.has(code) || (env.error.fatal && code === 'TOO_MANY_ERRORS')) this._noReconnect = true;
         break;
       }
       default:
         break;
     }
+    let awaited = false; // a waiter took it: an expected answer, not an application error
     for (const w of this._waiters) {
       if (w.match(env)) {
         clearTimeout(w.timer);
         this._waiters.delete(w);
         w.resolve(env);
+        awaited = true;
       }
     }
     const pending = rid ? this._pending.get(rid) : undefined;
@@ -401,7 +512,7 @@ export class RookeryClient {
       clearTimeout(pending.timer);
       if (serverError) pending.reject(serverError);
       else pending.resolve(env);
-    } else if (serverError && !(rid && rid === this._reattachRid)) {
+    } else if (serverError && !awaited && !(rid && rid === this._reattachRid)) {
       this._emit('error', serverError);
     }
   }
@@ -411,6 +522,7 @@ export class RookeryClient {
     const members = new Map();
     for (const m of joined.members ?? []) members.set(m.seat, memberOf(m));
     const restored = Boolean(rid && rid === this._reattachRid);
+    const redirected = Boolean(rid && rid === this._redirectRid);
     this.room = { roomId: info?.room_id ?? 0, info: roomInfoOf(info), seat: joined.seat, members, tick: joined.tick };
     if (info?.type === SPELLTRACTION) {
       this.game = new SpellTractionState();
@@ -418,7 +530,7 @@ export class RookeryClient {
     } else {
       this.game = null;
     }
-    this._emit('joined', joinedOf(joined), { restored });
+    this._emit('joined', joinedOf(joined), { restored, redirected });
   }
 
   _onLeft(left) {
@@ -500,23 +612,111 @@ export class RookeryClient {
     return (env.room_list.rooms ?? []).map(roomInfoOf);
   }
 
-  /** Creates a room and takes a seat in it: opts `{ name, maxPlayers }`. Resolves with Joined. */
+  /**
+   * Creates a room and takes a seat in it: opts `{ name, maxPlayers }`. Resolves with Joined
+   * (from another node if the cluster placed the room there; see followRedirect).
+   */
   async createRoom(type, opts = {}) {
-    const env = await this._request({
+    return this._join({
       create_room: { type, name: opts.name ?? '', max_players: opts.maxPlayers ?? opts.max_players ?? 0 },
     });
-    return joinedOf(env.joined);
   }
 
+  /** Takes a seat in room `roomId`, at whichever node serves it. Resolves with Joined. */
   async joinRoom(roomId) {
-    const env = await this._request({ join_room: { room_id: Number(roomId) } });
-    return joinedOf(env.joined);
+    return this._join({ join_room: { room_id: Number(roomId) } });
   }
 
-  /** Joins the fullest open room of the type with a free seat, or creates one. */
+  /** Joins the fullest open room of the type with a free seat, or creates one. Resolves with Joined. */
   async joinOrCreate(type) {
-    const env = await this._request({ join_or_create: { type } });
-    return joinedOf(env.joined);
+    return this._join({ join_or_create: { type } });
+  }
+
+  async _join(fields) {
+    const env = await this._request(fields);
+    if (env.msg === 'joined') return joinedOf(env.joined);
+    if (env.msg !== 'redirect') throw new RookeryError('MALFORMED', `a join was answered with ${env.msg}`);
+    const redirect = redirectOf(env.redirect);
+    if (!this.options.followRedirects) {
+      throw new RookeryError('REDIRECTED', `the room is served by node ${redirect.node || redirect.host}`,
+        { requestId: env.request_id, redirect });
+    }
+    return this.followRedirect(redirect);
+  }
+
+  /**
+   * Follows a join's Redirect to the node that holds the seat: a new connection there, Hello,
+   * Login{ticket}; resolves with the Joined from that node, which is home from then on (url,
+   * reconnects). Until that node's LoginOk the old connection is kept: if the redirect fails
+   * there (CONNECT_FAILED, TICKET_INVALID, ...) the client is still logged in where it was, in
+   * the lobby, and the promise rejects. Joins call this by themselves unless followRedirects is off.
+   */
+  async followRedirect(redirect) {
+    if (!redirect?.ticket || redirect.reconnect) {
+      throw new RookeryError('INVALID_ARGUMENT', 'not the Redirect of a join (it has no ticket)');
+    }
+    if (this._following) throw new RookeryError('ALREADY_IN_ROOM', 'a redirect is already being followed');
+    const url = redirectUrl(this.url, redirect);
+    this._emit('redirect', { node: redirect.node, host: redirect.host, roomId: redirect.room_id, url, reconnect: false });
+    const f = { ws: null, oldWs: this._ws, evicting: false, evicted: false, oldClosed: null };
+    this._following = f;
+    const rid = this._allocRequestId();
+    this._redirectRid = rid;
+    let moved = false;
+    try {
+      // No use waiting for a connection longer than the seat is held.
+      f.ws = await this._openSocket(url, Math.min(this.options.connectTimeoutMs, redirect.ttl_ms || Infinity));
+      if (this._closedByUser) throw new RookeryError('CLOSED', 'client closed');
+      const welcome = await this._request(this._helloFields(), { ws: f.ws });
+      // Joined (or the room's refusal) follows LoginOk with the login's request id: watch for
+      // it before sending, so it cannot slip past.
+      const seat = this._expect((env) => env.request_id === rid && (env.msg === 'joined' || env.msg === 'error'),
+        2 * this.options.requestTimeoutMs, f.ws);
+      seat.catch(() => {});
+      f.evicting = true;
+      try {
+        await this._request({ login: { ticket: redirect.ticket } }, { ws: f.ws, requestId: rid });
+      } catch (err) {
+        seat.cancel();
+        throw err;
+      }
+      this._moveTo(f, url, welcome);
+      moved = true;
+      const answer = await seat;
+      if (answer.msg === 'error') throw serverErrorOf(answer);
+      return joinedOf(answer.joined);
+    } catch (err) {
+      if (!moved) this._abandonFollow(f);
+      throw err;
+    } finally {
+      if (this._following === f) this._following = null;
+      if (this._redirectRid === rid) this._redirectRid = 0;
+    }
+  }
+
+  // The new node logged us in: it is home now. The old connection is closed here, first, so
+  // the eviction its node sends (KICKED) is never taken for a kick.
+  _moveTo(f, url, welcomeEnv) {
+    const old = f.oldWs;
+    this._following = null;
+    this._ws = f.ws;
+    this.url = url;
+    this.status = 'open';
+    this._welcomed(welcomeEnv);
+    if (old) {
+      try { old.close(1000, 'redirected'); } catch { /* already closing */ }
+    }
+  }
+
+  // A redirect that failed before the new node's LoginOk: drop its connection and stay where
+  // we were. If the old connection ended meanwhile, that is now a disconnect like any other.
+  _abandonFollow(f) {
+    this._following = null;
+    if (f.ws) {
+      try { f.ws.close(1000, 'redirect failed'); } catch { /* ignore */ }
+      this._failSocket(f.ws, new RookeryError('DISCONNECTED', 'redirect abandoned'));
+    }
+    if (f.oldClosed && !this._ws) this._connectionLost(f.oldClosed);
   }
 
   async leave() {
@@ -607,8 +807,11 @@ export class RookeryClient {
 
   async _reconnectLoop() {
     const previousRoom = this.room ? { roomId: this.room.roomId, seat: this.room.seat, type: this.room.info?.type } : null;
+    const previousUrl = this.url;
     let attempt = 0;
     let lastError = null;
+    let failedUrl = null; // where the last attempts failed, and how many times in a row
+    let failuresThere = 0;
     while (!this._closedByUser) {
       attempt += 1;
       if (attempt > this.options.reconnectMaxAttempts) break;
@@ -616,13 +819,13 @@ export class RookeryClient {
       if (attempt === 1 && this._reconnectDelayOverride !== null) delayMs = this._reconnectDelayOverride;
       this._reconnectDelayOverride = null;
       this.reconnectAttempts = attempt;
-      this._emit('reconnecting', { attempt, delayMs, error: lastError });
+      this._emit('reconnecting', { attempt, delayMs, error: lastError, url: this.url });
       await this._sleep(delayMs);
       if (this._closedByUser) return;
       try {
         const result = await this._reconnectOnce(previousRoom);
         this.reconnectAttempts = 0;
-        this._emit('reconnect', { ...result, attempts: attempt });
+        this._emit('reconnect', { ...result, attempts: attempt, url: this.url, previousUrl });
         return;
       } catch (err) {
         lastError = err;
@@ -633,6 +836,15 @@ export class RookeryClient {
         }
         this._stopKeepAlive();
         if (GIVE_UP.has(err.code) || this._noReconnect) break;
+        // Failures count per URL (a redirect during the attempt moved home: one failure there).
+        failuresThere = this.url === failedUrl ? failuresThere + 1 : 1;
+        failedUrl = this.url;
+        const fallbackAfter = this.options.reconnectFallbackAfter;
+        if (fallbackAfter > 0 && this.entryUrl && this.url !== this.entryUrl && failuresThere >= fallbackAfter) {
+          // The node a redirect sent us to does not answer (it may be gone): the entry point
+          // knows where the session lives now, or says it is gone (then: log in again there).
+          this.url = this.entryUrl;
+        }
       }
     }
     if (this._closedByUser) return;
@@ -648,44 +860,39 @@ export class RookeryClient {
   }
 
   async _reconnectOnce(previousRoom) {
-    this.status = 'reconnecting';
-    await this._open();
-    this.status = 'reconnecting'; // _open set 'open'; stay 'reconnecting' until done
-    await this.hello();
     let resumed = true;
-    let rid = this._nextRequestId;
-    // Watch for the room's answer (Joined or RECONNECT_EXPIRED with the login's request id)
-    // before sending, so it cannot slip past.
-    this._reattachRid = rid;
-    let seatAnswer = this._expect(
-      (env) => env.request_id === this._reattachRid && this._reattachRid !== 0 &&
-        (env.msg === 'joined' || (env.msg === 'error' && errorCodeName(env.error.code) === 'RECONNECT_EXPIRED')),
-      this.options.seatRestoreTimeoutMs + this.options.requestTimeoutMs,
-    );
-    seatAnswer.catch(() => {});
+    let seatAnswer;
     let loginOk;
-    try {
-      loginOk = await this._request({ reconnect: { session_token: this.session.session_token } });
-    } catch (err) {
-      if (err.code !== 'RECONNECT_EXPIRED' || !this._credentials) {
+    for (let redirects = 0; ; redirects += 1) {
+      this.status = 'reconnecting';
+      await this._open();
+      this.status = 'reconnecting'; // _open set 'open'; stay 'reconnecting' until done
+      await this.hello();
+      let rid = this._allocRequestId();
+      seatAnswer = this._expectSeatAnswer(rid);
+      try {
+        loginOk = await this._request({ reconnect: { session_token: this.session.session_token } }, { requestId: rid });
+      } catch (err) {
         seatAnswer.cancel();
-        throw err;
+        if (err.code !== 'RECONNECT_EXPIRED' || !this._credentials) throw err;
+        // The session is gone: log in again with the same credentials.
+        resumed = false;
+        rid = this._allocRequestId();
+        seatAnswer = this._expectSeatAnswer(rid);
+        const c = this._credentials;
+        const login = c.kind === 'guest'
+          ? { guest: { device_id: c.deviceId }, display_name: c.displayName || '' }
+          : { password: { username: c.username, password: c.password, create: false } };
+        try {
+          loginOk = await this._request({ login }, { requestId: rid });
+        } catch (loginErr) {
+          seatAnswer.cancel();
+          throw loginErr;
+        }
       }
-      // The session is gone: log in again with the same credentials.
-      resumed = false;
+      if (loginOk.msg !== 'redirect') break;
       seatAnswer.cancel();
-      rid = this._nextRequestId;
-      this._reattachRid = rid;
-      seatAnswer = this._expect(
-        (env) => env.request_id === this._reattachRid && this._reattachRid !== 0 &&
-          (env.msg === 'joined' || (env.msg === 'error' && errorCodeName(env.error.code) === 'RECONNECT_EXPIRED')),
-        this.options.seatRestoreTimeoutMs + this.options.requestTimeoutMs,
-      );
-      seatAnswer.catch(() => {});
-      const c = this._credentials;
-      loginOk = c.kind === 'guest'
-        ? await this._request({ login: { guest: { device_id: c.deviceId }, display_name: c.displayName || '' } })
-        : await this._request({ login: { password: { username: c.username, password: c.password, create: false } } });
+      this._reconnectElsewhere(loginOk.redirect, redirects);
     }
     loginOk = loginOkOf(loginOk.login_ok);
     let seatRestored = false;
@@ -716,6 +923,43 @@ export class RookeryClient {
       previousRoom,
       loginOk,
     };
+  }
+
+  /**
+   * Watches for the room's answer about a held seat (Joined, or RECONNECT_EXPIRED, with the
+   * login's request id `rid`) before the login is sent, so it cannot slip past.
+   */
+  _expectSeatAnswer(rid) {
+    this._reattachRid = rid;
+    const answer = this._expect(
+      (env) => env.request_id === rid &&
+        (env.msg === 'joined' || (env.msg === 'error' && errorCodeName(env.error.code) === 'RECONNECT_EXPIRED')),
+      this.options.seatRestoreTimeoutMs + this.options.requestTimeoutMs,
+    );
+    answer.catch(() => {});
+    return answer;
+  }
+
+  // A Reconnect answered with Redirect{reconnect}: the session lives at that node. Leave this
+  // connection and make that node home; the attempt goes on there with the same Reconnect.
+  _reconnectElsewhere(r, redirectsSoFar) {
+    const redirect = redirectOf(r);
+    this._reattachRid = 0;
+    if (!redirect.reconnect) throw new RookeryError('MALFORMED', 'a Reconnect was answered with the Redirect of a join');
+    if (!this.options.followRedirects) {
+      throw new RookeryError('REDIRECTED', `the session lives at node ${redirect.node || redirect.host}`, { redirect });
+    }
+    if (redirectsSoFar >= MAX_RECONNECT_REDIRECTS) {
+      throw new RookeryError('CLUSTER_UNAVAILABLE', `redirected ${redirectsSoFar + 1} times without reaching the session`);
+    }
+    const ws = this._ws;
+    this._ws = null; // the loop owns this socket: its close must not start another loop
+    this._stopKeepAlive();
+    if (ws) {
+      try { ws.close(1000, 'redirected'); } catch { /* ignore */ }
+    }
+    this.url = redirectUrl(this.url, redirect);
+    this._emit('redirect', { node: redirect.node, host: redirect.host, roomId: redirect.room_id, url: this.url, reconnect: true });
   }
 
   _sleep(ms) {
@@ -763,6 +1007,18 @@ function joinedOf(j) {
   return {
     room: roomInfoOf(j.room), seat: j.seat, members: (j.members ?? []).map(memberOf), snapshot: j.snapshot, tick: j.tick,
   };
+}
+
+function redirectOf(r) {
+  return {
+    node: r.node, host: r.host, tcp_port: r.tcp_port, ws_port: r.ws_port, ticket: r.ticket,
+    room_id: r.room_id, ttl_ms: r.ttl_ms, reconnect: Boolean(r.reconnect),
+  };
+}
+
+function serverErrorOf(env) {
+  const e = env.error;
+  return new RookeryError(errorCodeName(e.code), e.message, { serverCode: e.code, fatal: e.fatal, requestId: env.request_id || 0 });
 }
 
 function leftOf(l) {

@@ -1,5 +1,5 @@
 // @rookery/client: the Rookery game protocol for browsers and node >= 20.
-export { RookeryClient, RookeryError, VERSION } from './client.js';
+export { RookeryClient, RookeryError, VERSION, redirectUrl } from './client.js';
 export {
   pb, Envelope, ErrorCode, RoomState, spelltractionPb, relayPb, PROTOCOL_VERSION, MESSAGE_NAMES,
   encodeEnvelope, decodeEnvelope, errorCodeName, toUint8Array,

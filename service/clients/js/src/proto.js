@@ -15,7 +15,7 @@ export const PROTOCOL_VERSION = 1;
 export const MESSAGE_NAMES = [
   'hello', 'welcome', 'login', 'login_ok', 'reconnect', 'list_rooms', 'room_list', 'create_room',
   'join_room', 'join_or_create', 'joined', 'leave', 'left', 'input', 'state', 'event', 'ping',
-  'pong', 'error', 'get_leaderboard', 'leaderboard',
+  'pong', 'error', 'get_leaderboard', 'leaderboard', 'redirect',
 ];
 
 /**

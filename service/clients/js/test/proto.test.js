@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   decodeEnvelope, encodeEnvelope, errorCodeName, ErrorCode, MESSAGE_NAMES, spelltractionPb,
 } from '../src/index.js';
+import { readFileSync } from 'node:fs';
 import { encodeMove } from '../src/spelltraction.js';
 
 const hex = (u8) => Buffer.from(u8).toString('hex');
@@ -64,10 +65,31 @@ test('an empty Envelope has no message; garbage throws', () => {
   assert.throws(() => decodeEnvelope(new Uint8Array([0x0a, 0xff, 0xff])));
 });
 
-test('every Envelope field is known to the generated code', () => {
-  const env = decodeEnvelope(encodeEnvelope({ leave: {} }));
-  assert.equal(env.msg, 'leave');
-  assert.equal(MESSAGE_NAMES.length, 21);
+test('MESSAGE_NAMES is exactly the Envelope oneof of the generated code', () => {
+  // The generated getter lists the oneof's members in field order.
+  const src = readFileSync(new URL('../src/gen/protos.js', import.meta.url), 'utf8');
+  const list = src.match(/Envelope\.prototype, "msg", \{\s*get: \$util\.oneOfGetter\(\$oneOfFields = \[([^\]]*)\]/);
+  assert.ok(list, 'Envelope.msg oneof found in src/gen/protos.js');
+  assert.deepEqual(MESSAGE_NAMES, JSON.parse(`[${list[1]}]`));
+  for (const name of MESSAGE_NAMES) {
+    assert.equal(decodeEnvelope(encodeEnvelope({ [name]: {} })).msg, name);
+  }
+});
+
+test('Redirect and Login.ticket round trip; the cluster error codes have their names', () => {
+  const redirect = {
+    node: 'node-b', host: '10.0.0.2', tcp_port: 12122, ws_port: 12123, ticket: 't'.repeat(40),
+    room_id: 2 ** 33 + 1, ttl_ms: 5000, reconnect: false,
+  };
+  const r = decodeEnvelope(encodeEnvelope({ request_id: 5, redirect })).redirect;
+  for (const [k, v] of Object.entries(redirect)) assert.equal(r[k], v, k); // defaults live on the prototype
+  assert.equal(decodeEnvelope(encodeEnvelope({ redirect: { reconnect: true } })).redirect.reconnect, true);
+  const l = decodeEnvelope(encodeEnvelope({ login: { ticket: 'abc' } })).login;
+  assert.equal(l.method, 'ticket');
+  assert.equal(l.ticket, 'abc');
+  assert.equal(errorCodeName(28), 'CLUSTER_UNAVAILABLE');
+  assert.equal(errorCodeName(29), 'TICKET_INVALID');
+  assert.equal(ErrorCode.TICKET_INVALID, 29);
 });
 
 test('Move payload: rounded and clamped to the 400 x 300 board', () => {
