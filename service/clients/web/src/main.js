@@ -1,8 +1,11 @@
 // SpellTraction web client: name -> lobby (boards, leaderboard) -> board. Talks to the Rookery
-// server over one WebSocket through the @rookery/client library (bundled with protobufjs).
+// server over one WebSocket through the @rookery/client library (bundled with protobufjs). On a
+// cluster the library follows redirects to the node of the board; connection.js decides what
+// the page says and shows when the connection changes.
 import './styles.css';
 import { RookeryClient } from '../../js/src/index.js';
 import { BoardView, seatColor } from './board.js';
+import { PageConnection } from './connection.js';
 import { LETTER_POINTS } from '../../js/src/spelltraction.js';
 
 const ROOM_TYPE = 'spelltraction';
@@ -22,7 +25,6 @@ const app = {
   rooms: [],
   leaderboard: { entries: [], unavailable: false, error: '', loadedAt: 0 },
   scored: [], // { letter, seats, tick }
-  reconnects: [],
   lastSeat: -1,
 };
 
@@ -99,17 +101,7 @@ function showError(sel, err) {
 }
 
 function friendly(err) {
-  switch (err?.code) {
-    case 'CONNECT_FAILED': return `Cannot reach the game server (${serverUrl}).`;
-    case 'ROOM_FULL': return 'That board is full.';
-    case 'ROOM_NOT_FOUND': return 'That board is gone.';
-    case 'ROOM_LOCKED': return 'That board is locked.';
-    case 'SHUTTING_DOWN': return 'The server is restarting; try again in a moment.';
-    case 'INVALID_ARGUMENT': return err.message;
-    case 'REQUEST_TIMEOUT': return 'The server did not answer in time.';
-    case 'DISCONNECTED': case 'NOT_CONNECTED': return 'Not connected.';
-    default: return err?.message || String(err);
-  }
+  return conn.friendly(err);
 }
 
 function esc(s) {
@@ -188,18 +180,8 @@ function renderRooms() {
   }).join('');
 }
 
-async function enterRoom(action) {
-  showError('#lobby-error', null);
-  for (const b of $$('#screen-lobby button')) b.disabled = true;
-  try {
-    await action();
-  } catch (err) {
-    if (err.code === 'ALREADY_IN_ROOM' && client.room) return;
-    showError('#lobby-error', err);
-    refreshRooms();
-  } finally {
-    for (const b of $$('#screen-lobby button')) b.disabled = false;
-  }
+function enterRoom(action) {
+  return conn.enterRoom(action);
 }
 
 // ---------- leaderboard ----------
@@ -346,64 +328,19 @@ client.on('event', (ev, { member }) => {
   }
 });
 
-client.on('left', (left) => {
-  if (left.reason && left.reason !== 'left') {
-    const why = { room_closed: 'The board was closed.', kicked: 'You were removed from the board.', shutdown: 'The server is shutting down.', reconnect_expired: 'Your seat was released while you were away.', reconnect_failed: 'Connection lost.' }[left.reason] ?? `You left the board (${left.reason}).`;
-    toast(why, 'warn', 4000);
-  }
-  if (left.reason === 'reconnect_failed') return;
-  show('lobby');
-  refreshRooms();
-  refreshLeaderboard();
-  setTimeout(refreshLeaderboard, 1200); // scores are saved when the seat is released
-});
-
-client.on('disconnect', (info) => {
-  setConn(info.willReconnect ? 'reconnecting' : 'closed');
-  if (info.willReconnect) banner('Disconnected — reconnecting…');
-  else if (app.screen !== 'name') banner(kickedMessage ?? 'Disconnected from the server.', { button: 'Reconnect', spinner: false, kind: 'error' });
-});
-
-client.on('reconnecting', ({ attempt, delayMs }) => {
-  setConn('reconnecting');
-  banner(attempt > 1
-    ? `Disconnected — reconnecting… (attempt ${attempt}, next try in ${Math.max(1, Math.round(delayMs / 1000))} s)`
-    : 'Disconnected — reconnecting…');
-});
-
-client.on('reconnect', async (info) => {
-  app.reconnects.push({ resumed: info.resumed, seatRestored: info.seatRestored, seat: info.seat, attempts: info.attempts });
-  setConn('open');
-  banner(null);
-  toast('Reconnected', 'good');
-  if (!info.seatRestored && info.previousRoom) {
-    // The seat was lost: try to sit at the same board again.
-    try {
-      await client.joinRoom(info.previousRoom.roomId);
-    } catch {
-      show('lobby');
-      refreshRooms();
-    }
-  } else if (!client.room && app.screen === 'game') {
-    show('lobby');
-    refreshRooms();
-  }
-});
-
-client.on('reconnectFailed', (err) => {
-  setConn('closed');
-  banner(`Connection lost: ${friendly(err)}`, { button: 'Reconnect', spinner: false, kind: 'error' });
-});
-
-let kickedMessage = null;
-client.on('error', (err) => {
-  if (err.code === 'KICKED') {
-    kickedMessage = 'You are playing from another tab or device.';
-    return;
-  }
-  if (err.code === 'RATE_LIMITED') return; // moves are throttled; a dropped one is harmless
-  if (err.code === 'INVALID_INPUT') return;
-  toast(friendly(err), 'warn');
+// Leaving a room, disconnects, reconnects, redirects and errors not tied to a request.
+const conn = new PageConnection(client, {
+  screen: () => app.screen,
+  show,
+  setConn,
+  banner,
+  toast,
+  lobbyError: (text) => showError('#lobby-error', text),
+  lobbyBusy: (busy) => {
+    for (const b of $$('#screen-lobby button')) b.disabled = busy;
+  },
+  refreshRooms,
+  refreshLeaderboard,
 });
 
 // ---------- wiring ----------
@@ -446,7 +383,7 @@ $('#leave-btn').addEventListener('click', async () => {
 });
 for (const b of $$('.lb-refresh')) b.addEventListener('click', refreshLeaderboard);
 $('#banner-btn').addEventListener('click', () => {
-  kickedMessage = null;
+  conn.resetKick();
   start(app.name || $('#name-input').value.trim() || 'guest');
 });
 
@@ -456,7 +393,7 @@ setInterval(async () => {
   try {
     const rtt = await client.ping();
     $('#rtt').textContent = `RTT ${Math.round(rtt)} ms`;
-    $('#conn').title = `Connected to ${serverUrl} · RTT ${Math.round(rtt)} ms`;
+    $('#conn').title = `Connected to ${client.url} · RTT ${Math.round(rtt)} ms`;
   } catch { /* reported by the disconnect handler */ }
 }, 3000);
 setInterval(() => {
@@ -482,6 +419,8 @@ window.__rookery = {
   snapshot: () => ({
     screen: app.screen,
     status: client.status,
+    url: client.url,
+    entryUrl: client.entryUrl,
     playerId: client.session?.player_id ?? 0,
     name: client.session?.display_name ?? '',
     roomId: client.room?.roomId ?? 0,
@@ -489,7 +428,10 @@ window.__rookery = {
     members: client.members(),
     game: client.game ? client.game.toJSON() : null,
     scored: app.scored.slice(),
-    reconnects: app.reconnects.slice(),
+    reconnects: conn.reconnects.slice(),
+    redirects: conn.redirects.slice(),
+    lobbyError: $('#lobby-error').hidden ? '' : $('#lobby-error').textContent,
+    banner: $('#banner').hidden ? '' : $('#banner-text').textContent,
     leaderboard: { ...app.leaderboard },
   }),
   refreshLeaderboard,
