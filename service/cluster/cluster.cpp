@@ -289,6 +289,44 @@ void Cluster::remember_session(const std::string& token_hash) {
   });
 }
 
+void Cluster::remember_player(PlayerId player) {
+  asio::post(io_, [this, player] {
+    redis_->command({"SET", options_.prefix + "player:" + std::to_string(player), options_.node_id,
+                     "PX", std::to_string(options_.session_ttl.count())},
+                    [](RedisResult) {});
+  });
+}
+
+void Cluster::forget_player(PlayerId player) {
+  asio::post(io_, [this, player] {
+    // Only if it is still ours: the player may have logged in on another node since.
+    redis_->command({"EVAL",
+                     "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end "
+                     "return 1",
+                     "1", options_.prefix + "player:" + std::to_string(player), options_.node_id},
+                    [](RedisResult) {});
+  });
+}
+
+void Cluster::find_players(std::vector<PlayerId> players,
+                           std::function<void(std::vector<std::string> nodes)> done) {
+  asio::post(io_, [this, players = std::move(players), done = std::move(done)]() mutable {
+    if (players.empty()) {
+      done({});
+      return;
+    }
+    std::vector<std::string> argv{"MGET"};
+    for (PlayerId p : players) argv.push_back(options_.prefix + "player:" + std::to_string(p));
+    redis_->command(std::move(argv), [n = players.size(), done = std::move(done)](RedisResult r) {
+      std::vector<std::string> nodes(n);
+      if (!r.failed() && r.value.elements.size() == n) {
+        for (size_t i = 0; i < n; ++i) nodes[i] = r.value.elements[i].str;
+      }
+      done(std::move(nodes));
+    });
+  });
+}
+
 void Cluster::find_session(const std::string& token_hash,
                            std::function<void(std::string node)> done) {
   asio::post(io_, [this, token_hash, done = std::move(done)]() mutable {

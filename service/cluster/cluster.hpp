@@ -90,6 +90,10 @@ class Cluster final : public Link {
   void broadcast(boost::json::object message) override;
   void serve(RequestHandler requests, BroadcastHandler broadcasts) override;
   void remember_session(const std::string& token_hash) override;
+  void remember_player(PlayerId player) override;
+  void forget_player(PlayerId player) override;
+  void find_players(std::vector<PlayerId> players,
+                    std::function<void(std::vector<std::string> nodes)> done) override;
   void find_session(const std::string& token_hash,
                     std::function<void(std::string node)> done) override;
 

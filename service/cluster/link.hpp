@@ -9,6 +9,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "base/ids.hpp"
 
 #include "cluster/directory.hpp"
 
@@ -49,6 +52,13 @@ class Link {
   /// runs once, on the cluster thread.
   virtual void find_session(const std::string& token_hash,
                             std::function<void(std::string node)> done) = 0;
+  /// Marks `player` as online on this node (presence, for the consoles of every node).
+  virtual void remember_player(PlayerId player) = 0;
+  /// Clears `player`'s presence if it is still this node's.
+  virtual void forget_player(PlayerId player) = 0;
+  /// The node each of `players` is online on ("" if none known); `done` on the cluster thread.
+  virtual void find_players(std::vector<PlayerId> players,
+                            std::function<void(std::vector<std::string> nodes)> done) = 0;
   /// Installs the core's handlers (once, before requests can arrive).
   virtual void serve(RequestHandler requests, BroadcastHandler broadcasts) = 0;
 };

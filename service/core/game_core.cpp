@@ -85,6 +85,7 @@ void GameCore::session_closed(PlayerId player, SessionId session) {
 bool GameCore::remove_player(PlayerId player, proto::ErrorCode code, const std::string& reason) {
   const auto was = players_.forget(player);
   if (!was) return false;
+  if (cluster_) cluster_->forget_player(player);
   if (was->room != 0) {
     // The seat is released for good, not held for a reconnect: a removed player starts over.
     if (auto room = rooms_.find(was->room)) {
@@ -138,7 +139,9 @@ size_t GameCore::players_connected() const {
 
 void GameCore::expire_disconnected() {
   const int64_t now = unix_millis();
-  players_.expire(now, config_.reconnect_grace_ms);
+  for (PlayerId gone : players_.expire(now, config_.reconnect_grace_ms)) {
+    if (cluster_) cluster_->forget_player(gone);
+  }
   if (tickets_) {
     for (const auto& seat : tickets_->expire(now)) {
       if (seat.room) rooms_.release(seat.room->id());

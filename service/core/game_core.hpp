@@ -46,6 +46,10 @@ class GameCore final : public Lobby {
              std::function<void(Redirection)> done) override;
   void redeem(const std::string& ticket, std::function<void(Redeemed)> done) override;
   void locate_session(const std::string& token, std::function<void(Redirection)> done) override;
+  /// The node each of `players` has a connected session on ("" for none; a standalone node
+  /// says "this"). `done` runs once, perhaps on another thread.
+  void where_online(std::vector<PlayerId> players,
+                    std::function<void(std::vector<std::string>)> done);
   /// Drains node `node` of the cluster (this one, or another by a request to it); `done` runs
   /// once: no refusal when the node accepted (it then drains and leaves), else why not.
   void drain_node(const std::string& node, std::function<void(Refusal)> done);

@@ -356,6 +356,38 @@ void GameCore::announce_login(PlayerId player, const std::string& token) {
   if (!cluster_) return;
   cluster_->broadcast({{"op", "login"}, {"player", player}});
   cluster_->remember_session(token_hash(token));
+  cluster_->remember_player(player);
+}
+
+void GameCore::where_online(std::vector<PlayerId> players,
+                            std::function<void(std::vector<std::string>)> done) {
+  std::vector<std::string> here(players.size());
+  for (size_t i = 0; i < players.size(); ++i) {
+    const auto on = players_.get(players[i]);
+    if (on && on->address.session != 0) here[i] = cluster_ ? cluster_->node_id() : "this";
+  }
+  if (!cluster_ || !cluster_->available()) {
+    done(std::move(here));
+    return;
+  }
+  cluster_->find_players(players, [this, here = std::move(here),
+                                   done = std::move(done)](std::vector<std::string> there) mutable {
+    const auto view = cluster_->view();
+    auto live = [&](const std::string& node) {
+      for (const auto& n : view->nodes) {
+        if (n.id == node) return true;
+      }
+      return false;
+    };
+    for (size_t i = 0; i < here.size() && i < there.size(); ++i) {
+      // Presence of a node that left the directory is stale: its players went with it.
+      if (here[i].empty() && !there[i].empty() && there[i] != cluster_->node_id() &&
+          live(there[i])) {
+        here[i] = there[i];
+      }
+    }
+    done(std::move(here));
+  });
 }
 
 void GameCore::locate_session(const std::string& token, std::function<void(Redirection)> done) {

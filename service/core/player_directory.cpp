@@ -90,20 +90,20 @@ std::optional<OnlinePlayer> PlayerDirectory::forget(PlayerId player) {
   return was;
 }
 
-size_t PlayerDirectory::expire(int64_t now_ms, int64_t grace_ms) {
+std::vector<PlayerId> PlayerDirectory::expire(int64_t now_ms, int64_t grace_ms) {
   std::lock_guard lock(mu_);
-  size_t n = 0;
+  std::vector<PlayerId> gone;
   for (auto it = players_.begin(); it != players_.end();) {
     const Entry& e = it->second;
     if (e.address.session == 0 && now_ms - e.disconnected_ms > grace_ms) {
       tokens_.erase(e.token);
+      gone.push_back(it->first);
       it = players_.erase(it);
-      ++n;
     } else {
       ++it;
     }
   }
-  return n;
+  return gone;
 }
 
 std::optional<SessionAddress> PlayerDirectory::find(PlayerId player) const {

@@ -60,7 +60,7 @@ class PlayerDirectory {
   /// entry as it was, if there was one.
   std::optional<OnlinePlayer> forget(PlayerId player);
   /// Drops entries disconnected for longer than `grace_ms`; returns how many.
-  size_t expire(int64_t now_ms, int64_t grace_ms);
+  std::vector<PlayerId> expire(int64_t now_ms, int64_t grace_ms);
   /// The player's current address, if connected.
   std::optional<SessionAddress> find(PlayerId player) const;
   /// One known player's entry (connected or within the grace window).

@@ -576,23 +576,33 @@ AdminApi::Answer AdminApi::players_search(Ctx& ctx) {
   }
   const uint32_t limit =
       static_cast<uint32_t>(std::min<uint64_t>(parse_u64(ctx.query["limit"]).value_or(50), 200));
-  admin_.search_players(q, limit,
-                        [this, request = ctx.request, respond = ctx.respond](
-                            store::Status st, std::vector<store::PlayerSummary> found) {
-                          if (st != store::Status::ok) {
-                            respond(fail(*request, bhttp::status::service_unavailable, "store",
-                                         "player store unavailable"));
-                            return;
-                          }
-                          json::array out;
-                          for (const auto& f : found) {
-                            json::object o = player_json(f.player, f.stats);
-                            const auto on = server_.core().online(f.player.id);
-                            o["online"] = on && on->address.session != 0;
-                            out.push_back(std::move(o));
-                          }
-                          respond(ok(*request, json::object{{"players", out}}));
-                        });
+  admin_.search_players(
+      q, limit,
+      [this, request = ctx.request, respond = ctx.respond](
+          store::Status st, std::vector<store::PlayerSummary> found) {
+        if (st != store::Status::ok) {
+          respond(fail(*request, bhttp::status::service_unavailable, "store",
+                       "player store unavailable"));
+          return;
+        }
+        std::vector<PlayerId> ids;
+        for (const auto& f : found) ids.push_back(f.player.id);
+        // Online on this node or, on a cluster, on another one.
+        const std::string self =
+            server_.core().cluster() ? server_.core().cluster()->node_id() : "this";
+        server_.core().where_online(ids, [found = std::move(found), self, request,
+                                          respond](std::vector<std::string> nodes) {
+          json::array out;
+          for (size_t i = 0; i < found.size(); ++i) {
+            json::object o = player_json(found[i].player, found[i].stats);
+            o["online"] = i < nodes.size() && !nodes[i].empty();
+            // "": this node (or offline); else the node it plays on.
+            o["node"] = i < nodes.size() && nodes[i] != self ? nodes[i] : "";
+            out.push_back(std::move(o));
+          }
+          respond(ok(*request, json::object{{"players", out}}));
+        });
+      });
   return std::nullopt;
 }
 
@@ -612,6 +622,7 @@ AdminApi::Answer AdminApi::player_detail(Ctx& ctx, int64_t id) {
     const auto on = server_.core().online(id);
     o["online"] = on && on->address.session != 0;
     o["room_id"] = on ? on->room : 0;
+    o["node"] = "";
     json::array matches;
     for (const auto& m : d.recent_matches) {
       matches.push_back(json::object{{"room_type", m.room_type},
@@ -621,7 +632,19 @@ AdminApi::Answer AdminApi::player_detail(Ctx& ctx, int64_t id) {
                                      {"ended_ms", m.ended_ms}});
     }
     o["recent_matches"] = matches;
-    respond(ok(req, o));
+    if (o["online"].as_bool() || !server_.core().cluster()) {
+      respond(ok(req, o));
+      return;
+    }
+    // Not here: on a cluster it may be online on another node.
+    server_.core().where_online(
+        {id}, [o = std::move(o), request, respond](std::vector<std::string> nodes) mutable {
+          if (!nodes.empty() && !nodes[0].empty()) {
+            o["online"] = true;
+            o["node"] = nodes[0];
+          }
+          respond(ok(*request, o));
+        });
   });
   return std::nullopt;
 }

@@ -457,6 +457,15 @@ TEST_F(ClusterTest, AnyConsoleShowsTheClusterAndDrainsOneNode) {
   ASSERT_EQ(rooms.at("rooms").as_array().size(), 1u);
   EXPECT_EQ(rooms.at("rooms").as_array()[0].at("node").as_string(), nodes_[2].id);
 
+  // The player on c is online, on c, as a's console sees it.
+  const auto detail =
+      json::parse(http(nodes_[0].host.ip, nodes_[0].http_port(), bhttp::verb::get,
+                       "/api/v1/players/" + std::to_string(player->player_id()), "", cookie)
+                      .body)
+          .as_object();
+  EXPECT_TRUE(detail.at("online").as_bool());
+  EXPECT_EQ(detail.at("node").as_string(), nodes_[2].id);
+
   // Drain c from a's console: c tells its players, saves, leaves the directory and exits.
   const auto drain = http(nodes_[0].host.ip, nodes_[0].http_port(), bhttp::verb::post,
                           "/api/v1/cluster/nodes/" + nodes_[2].id + "/drain", "{}", cookie, csrf);

@@ -4,7 +4,8 @@ import { pageHeader, card, errorBox, busy, loading } from '../ui.js';
 
 export function playerStatus(p) {
   return [
-    p.online ? badge('online', 'ok') : badge('offline', 'neutral'),
+    // On a cluster, `node` names the other node the player is online on ("" : this one).
+    p.online ? badge(p.node ? `online on ${p.node}` : 'online', 'ok') : badge('offline', 'neutral'),
     p.banned ? badge('banned', 'danger') : null,
     p.guest ? badge('guest', 'neutral') : null,
   ];

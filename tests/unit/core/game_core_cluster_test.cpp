@@ -71,6 +71,10 @@ class FakeLink final : public cluster::Link {
   void request(const std::string& node, json::object request, ReplyHandler done) override;
   void broadcast(json::object message) override;
   void remember_session(const std::string& token_hash) override;
+  void remember_player(PlayerId player) override;
+  void forget_player(PlayerId player) override;
+  void find_players(std::vector<PlayerId> players,
+                    std::function<void(std::vector<std::string>)> done) override;
   void find_session(const std::string& token_hash,
                     std::function<void(std::string node)> done) override;
   void serve(RequestHandler requests, BroadcastHandler broadcasts) override {
@@ -99,6 +103,7 @@ class FakeNet {
   bool up = true;
   std::vector<std::string> broadcasts;
   std::map<std::string, std::string> sessions;  // token hash -> node
+  std::map<PlayerId, std::string> presence;     // player -> node
 
   std::shared_ptr<const cluster::ClusterView> view() const {
     auto v = std::make_shared<cluster::ClusterView>();
@@ -146,6 +151,18 @@ void FakeLink::find_session(const std::string& token_hash,
                             std::function<void(std::string node)> done) {
   auto it = net_.sessions.find(token_hash);
   done(it == net_.sessions.end() ? "" : it->second);
+}
+void FakeLink::remember_player(PlayerId player) {
+  net_.presence[player] = id_;
+}
+void FakeLink::forget_player(PlayerId player) {
+  if (net_.presence[player] == id_) net_.presence.erase(player);
+}
+void FakeLink::find_players(std::vector<PlayerId> players,
+                            std::function<void(std::vector<std::string>)> done) {
+  std::vector<std::string> out;
+  for (PlayerId p : players) out.push_back(net_.presence.count(p) ? net_.presence[p] : "");
+  done(std::move(out));
 }
 void FakeLink::broadcast(json::object message) {
   net_.broadcasts.push_back(json::serialize(message));
@@ -389,6 +406,27 @@ TEST_F(ClusterRulesTest, AReconnectAtTheWrongNodeIsSentToTheSessionsNode) {
   std::promise<Redirection> down;
   b->locate_session(bound.token, [&](Redirection x) { down.set_value(std::move(x)); });
   EXPECT_EQ(down.get_future().get().refusal.code, proto::CLUSTER_UNAVAILABLE);
+}
+
+TEST_F(ClusterRulesTest, EveryNodeKnowsWhereAPlayerIsOnline) {
+  const auto p = guest("device-where-p");
+  const auto q = guest("device-where-q");
+  const auto r = guest("device-where-r");
+  a->bind(p, {0, 11});
+  b->bind(q, {0, 12});
+  auto where = [&](GameCore& core) {
+    std::promise<std::vector<std::string>> got;
+    core.where_online({p.id, q.id, r.id}, [&](auto nodes) { got.set_value(std::move(nodes)); });
+    return got.get_future().get();
+  };
+  EXPECT_EQ(where(*a), (std::vector<std::string>{"a", "b", ""}));
+  EXPECT_EQ(where(*b), (std::vector<std::string>{"a", "b", ""}));
+  // Kicked here: gone everywhere. A node that left: its presence is not trusted.
+  a->kick(p.id, "bye");
+  EXPECT_EQ(where(*b), (std::vector<std::string>{"", "b", ""}));
+  net.nodes.erase("b");
+  EXPECT_EQ(where(*a), (std::vector<std::string>{"", "", ""}));
+  net.nodes["b"] = {b.get(), link_b.get()};
 }
 
 TEST_F(ClusterRulesTest, KickAndBanReachThePlayersNode) {
