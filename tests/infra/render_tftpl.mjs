@@ -10,7 +10,7 @@
 //
 // Supported template syntax (anything else fails loudly, so the renderer never guesses):
 //   ${name}  ${indent(N, name)}  ${jsonencode(name)}  $${ (literal)  ~ strip markers
-//   %{ if name == "text" } / %{ if name != "text" } / %{ else } / %{ endif }
+//   %{ if name == "text" } / %{ if name != "text" } / %{ if flag } (a bool) / %{ else } / %{ endif }
 // Also checks that the template uses every value passed and passes every value used, and that
 // every file() value arrives intact (byte for byte) as the content of one write_files entry.
 import fs from "node:fs";
@@ -96,6 +96,14 @@ function evaluate(expr, values, used) {
 }
 
 function condition(expr, values, used) {
+  // %{ if flag }: a bool variable, as templatefile() requires (a string would be an error).
+  const b = /^([A-Za-z_][A-Za-z0-9_]*)$/.exec(expr);
+  if (b) {
+    if (!(b[1] in values)) die(`template uses "${b[1]}", which templatefile() does not pass`);
+    if (typeof values[b[1]] !== "boolean") die(`%{ if ${b[1]} } needs a bool, got ${JSON.stringify(values[b[1]])}`);
+    used.add(b[1]);
+    return values[b[1]];
+  }
   const m = /^([A-Za-z_][A-Za-z0-9_]*)\s*(==|!=)\s*"((?:[^"\\]|\\.)*)"$/.exec(expr);
   if (!m) die(`unsupported condition %{ if ${expr} }`);
   if (!(m[1] in values)) die(`template uses "${m[1]}", which templatefile() does not pass`);

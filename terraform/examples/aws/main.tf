@@ -1,5 +1,6 @@
 # Example: Rookery on AWS. A VPC, N tuned game hosts and one monitoring host (Prometheus +
-# Grafana with the repository's dashboard and alert rules).
+# Grafana with the repository's dashboard and alert rules); with cluster_enabled, the hosts are
+# one cluster over a shared PostgreSQL (RDS) and Redis (ElastiCache).
 #   cp terraform.tfvars.example terraform.tfvars   # and fill it in
 #   terraform init && terraform apply
 # Guide: docs/operations.md, "Deploy with Terraform".
@@ -42,4 +43,23 @@ module "game_hosts" {
   rookery_config = {
     max_connections = tostring(var.max_connections)
   }
+
+  cluster = var.cluster_enabled ? {
+    name        = var.name
+    db_url      = module.cluster_store[0].db_url
+    redis_url   = module.cluster_store[0].redis_url
+    db_password = var.cluster_db_password
+  } : null
+}
+
+# With cluster_enabled: the engines every host shares (docs/operations.md, "Run a cluster").
+module "cluster_store" {
+  source = "../../modules/cluster_store"
+  count  = var.cluster_enabled ? 1 : 0
+
+  name                      = var.name
+  vpc_id                    = module.network.vpc_id
+  subnet_ids                = module.network.public_subnet_ids
+  client_security_group_ids = [module.game_hosts.security_group_id]
+  db_password               = var.cluster_db_password
 }

@@ -132,3 +132,21 @@ variable "grafana_admin_password" {
     error_message = "grafana_admin_password must have at least 12 characters."
   }
 }
+
+variable "cluster_enabled" {
+  description = "One game over every host: a shared PostgreSQL (RDS) and Redis (ElastiCache) are created and each host joins the cluster. false: each host is standalone with its own SQLite store."
+  type        = bool
+  default     = false
+}
+
+variable "cluster_db_password" {
+  description = "Password of the shared database's user rookery (16-128 of A-Z a-z 0-9 _ . ~ + = -); used only with cluster_enabled."
+  type        = string
+  default     = ""
+  sensitive   = true
+
+  validation {
+    condition     = var.cluster_db_password == "" || can(regex("^[A-Za-z0-9_.~+=-]{16,128}$", var.cluster_db_password))
+    error_message = "cluster_db_password must be 16-128 of A-Z a-z 0-9 _ . ~ + = -."
+  }
+}

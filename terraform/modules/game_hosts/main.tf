@@ -9,9 +9,13 @@ locals {
   ops       = "${path.module}/../../../ops"
   tags      = merge(var.tags, { "rookery:deployment" = var.name, "rookery:role" = "game" })
 
+  clustered = var.cluster != null
+
   rookery_conf = join("\n", concat(
     [
-      "db = /var/lib/rookery/rookery.db",
+      # A cluster node keeps its players in the shared PostgreSQL (the password: PGPASSWORD in
+      # /etc/rookery/cluster.env); a standalone host in SQLite on its own volume.
+      local.clustered ? "db = ${var.cluster.db_url}" : "db = /var/lib/rookery/rookery.db",
       "tcp_port = ${local.tcp_port}",
       "ws_port = ${local.ws_port}",
       "http_bind = 0.0.0.0",
@@ -19,6 +23,7 @@ locals {
       "admin_ui_root = /usr/local/share/rookery/admin-ui",
       "log_format = json",
     ],
+    local.clustered ? ["redis = ${var.cluster.redis_url}", "cluster_name = ${var.cluster.name}"] : [],
     [for k, v in var.rookery_config : "${k} = ${v}"],
   ))
 
@@ -35,6 +40,8 @@ locals {
     git_ref        = var.rookery_git_ref
     admin_user     = var.admin_user
     admin_password = var.admin_password
+    clustered      = local.clustered
+    db_password    = local.clustered ? var.cluster.db_password : ""
   }
 }
 
@@ -154,6 +161,8 @@ resource "aws_launch_template" "game" {
     http_endpoint               = "enabled"
     http_tokens                 = "required"
     http_put_response_hop_limit = 1
+    # A cluster node reads its advertised address from its own tag (RookeryAdvertiseHost).
+    instance_metadata_tags = "enabled"
   }
 
   monitoring {
@@ -194,7 +203,10 @@ resource "aws_instance" "game" {
     version = aws_launch_template.game.latest_version
   }
 
-  tags = merge(local.tags, { Name = "${var.name}-game-${count.index}" })
+  # With an Elastic IP, the address players reach is known before boot (the EIP is allocated
+  # first), so a cluster node can advertise it from its first start.
+  tags = merge(local.tags, { Name = "${var.name}-game-${count.index}" },
+    var.associate_eip ? { RookeryAdvertiseHost = aws_eip.game[count.index].public_ip } : {})
 
   lifecycle {
     # A new launch template version (new release, new tuning) replaces hosts only when asked:
@@ -206,7 +218,13 @@ resource "aws_instance" "game" {
 resource "aws_eip" "game" {
   count = var.associate_eip ? var.host_count : 0
 
-  domain   = "vpc"
-  instance = aws_instance.game[count.index].id
-  tags     = merge(local.tags, { Name = "${var.name}-game-${count.index}" })
+  domain = "vpc"
+  tags   = merge(local.tags, { Name = "${var.name}-game-${count.index}" })
+}
+
+resource "aws_eip_association" "game" {
+  count = var.associate_eip ? var.host_count : 0
+
+  allocation_id = aws_eip.game[count.index].id
+  instance_id   = aws_instance.game[count.index].id
 }

@@ -29,7 +29,7 @@ variable "subnet_ids" {
 }
 
 variable "host_count" {
-  description = "Number of game hosts; each runs one Rookery instance with its own SQLite store."
+  description = "Number of game hosts; each runs one Rookery instance (with its own SQLite store, or as one node of a cluster: see cluster)."
   type        = number
   default     = 1
 
@@ -198,4 +198,25 @@ variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)
   default     = {}
+}
+
+variable "cluster" {
+  description = "Make the hosts one cluster: the shared PostgreSQL and Redis (outputs db_url and redis_url of the cluster_store module), the database password, and a cluster name. null: each host is standalone with its own SQLite store."
+  type = object({
+    name        = string
+    db_url      = string
+    redis_url   = string
+    db_password = string
+  })
+  default   = null
+  sensitive = true
+
+  validation {
+    condition = var.cluster == null ? true : (
+      can(regex("^[A-Za-z0-9_.-]{1,64}$", var.cluster.name)) &&
+      startswith(var.cluster.db_url, "postgresql://") &&
+      startswith(var.cluster.redis_url, "redis://")
+    )
+    error_message = "cluster needs a name of [A-Za-z0-9_.-], a postgresql:// db_url and a redis:// redis_url."
+  }
 }
