@@ -66,16 +66,47 @@ function policy(overlay, objs) {
   const pod = sts.spec.template.spec;
   const c = pod.containers[0];
   const cm = byKind(objs, "ConfigMap").find((o) => o.metadata.name.startsWith("rookery-config"));
-  check(sts.spec.replicas === 1, "StatefulSet has exactly 1 replica (SQLite is single-writer)");
-  const pvc = sts.spec.volumeClaimTemplates?.find((v) => v.metadata.name === "data");
-  check(
-    pvc && c.volumeMounts.some((m) => m.name === "data" && m.mountPath === "/var/lib/rookery"),
-    "the data PVC is mounted at /var/lib/rookery",
-  );
-  check(
-    cm && cm.data.ROOKERY_DB?.startsWith("/var/lib/rookery/") && cm.data.ROOKERY_HTTP_BIND === "0.0.0.0",
-    "ConfigMap puts the database on the volume and binds the side-port to 0.0.0.0",
-  );
+  const clustered = overlay === "cluster";
+  if (clustered) {
+    // Nodes of one game over a shared PostgreSQL and Redis (the Secret), each with its own
+    // address for redirects.
+    check(sts.spec.replicas >= 2, `cluster: ${sts.spec.replicas} replicas`);
+    check(!sts.spec.volumeClaimTemplates, "cluster: no data volume (the store is PostgreSQL)");
+    check(
+      c.envFrom?.findIndex((e) => e.secretRef?.name === "rookery-cluster") >
+        c.envFrom?.findIndex((e) => e.configMapRef?.name === cm?.metadata.name),
+      "cluster: the rookery-cluster Secret (ROOKERY_DB, PGPASSWORD, ROOKERY_REDIS) overrides the ConfigMap",
+    );
+    const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e]));
+    check(
+      env.POD_NAME?.valueFrom?.fieldRef?.fieldPath === "metadata.name" &&
+        env.ROOKERY_NODE_ID?.value === "$(POD_NAME)" &&
+        env.ROOKERY_ADVERTISE_HOST?.value?.startsWith("$(POD_NAME)."),
+      "cluster: node id is the pod name, advertised host the pod's own DNS name",
+    );
+    for (let i = 0; i < sts.spec.replicas; i += 1) {
+      const svc = one(objs, "Service", `rookery-game-${i}`);
+      check(
+        svc?.spec.type === "LoadBalancer" &&
+          svc.spec.selector?.["statefulset.kubernetes.io/pod-name"] === `rookery-${i}` &&
+          svc.metadata.annotations?.["external-dns.alpha.kubernetes.io/hostname"]?.startsWith(`rookery-${i}.`),
+        `cluster: node rookery-${i} has its own load balancer and DNS name`,
+      );
+    }
+    const pdbSpec = byKind(objs, "PodDisruptionBudget")[0]?.spec ?? {};
+    check(pdbSpec.maxUnavailable === 1, "cluster: one node at a time may be evicted");
+  } else {
+    check(sts.spec.replicas === 1, "StatefulSet has exactly 1 replica (SQLite is single-writer)");
+    const pvc = sts.spec.volumeClaimTemplates?.find((v) => v.metadata.name === "data");
+    check(
+      pvc && c.volumeMounts.some((m) => m.name === "data" && m.mountPath === "/var/lib/rookery"),
+      "the data PVC is mounted at /var/lib/rookery",
+    );
+    check(
+      cm && cm.data.ROOKERY_DB?.startsWith("/var/lib/rookery/") && cm.data.ROOKERY_HTTP_BIND === "0.0.0.0",
+      "ConfigMap puts the database on the volume and binds the side-port to 0.0.0.0",
+    );
+  }
   check(
     c.envFrom?.some((e) => e.configMapRef?.name === cm?.metadata.name),
     "the container reads the (hash-suffixed) ConfigMap",
@@ -133,8 +164,8 @@ function policy(overlay, objs) {
     "ServiceMonitor selects the side-port Service",
   );
   const secret = one(objs, "Secret", "rookery-admin");
-  if (overlay === "prod") {
-    check(!secret, "prod: no placeholder admin Secret");
+  if (overlay === "prod" || clustered) {
+    check(!secret, `${overlay}: no placeholder admin Secret`);
   } else {
     check(secret?.stringData?.ROOKERY_ADMIN_USER && secret?.stringData?.ROOKERY_ADMIN_PASSWORD, "admin Secret has both keys");
   }
