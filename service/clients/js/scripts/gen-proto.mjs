@@ -32,9 +32,10 @@ if (process.argv.includes('--check')) {
     generate(tmp);
     if (readFileSync(tmp, 'utf8') !== readFileSync(out, 'utf8')) {
       console.error('src/gen/protos.js is out of date: run `npm run gen`');
-      process.exit(1);
+      process.exitCode = 1; // not process.exit(): the temporary folder still goes (finally)
+    } else {
+      console.log('src/gen/protos.js is up to date');
     }
-    console.log('src/gen/protos.js is up to date');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
