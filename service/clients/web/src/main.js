@@ -148,6 +148,10 @@ async function start(name) {
 
 // ---------- lobby ----------
 
+// The lobby's error line also carries what connection.js tells the player (a failed join, a
+// board gone with its node): a refresh clears only a listing error of its own.
+let listErrorShown = false;
+
 async function refreshRooms() {
   if (!client.connected) return;
   const btn = $('#refresh-rooms-btn');
@@ -155,9 +159,11 @@ async function refreshRooms() {
   try {
     app.rooms = await client.listRooms({ type: ROOM_TYPE, includeFull: true });
     renderRooms();
-    showError('#lobby-error', null);
+    if (listErrorShown) showError('#lobby-error', null);
+    listErrorShown = false;
   } catch (err) {
     showError('#lobby-error', err);
+    listErrorShown = true;
   } finally {
     btn.disabled = false;
   }
@@ -335,7 +341,10 @@ const conn = new PageConnection(client, {
   setConn,
   banner,
   toast,
-  lobbyError: (text) => showError('#lobby-error', text),
+  lobbyError: (text) => {
+    listErrorShown = false;
+    showError('#lobby-error', text);
+  },
   lobbyBusy: (busy) => {
     for (const b of $$('#screen-lobby button')) b.disabled = busy;
   },
