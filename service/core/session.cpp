@@ -36,6 +36,7 @@ bool counts_as_error(proto::ErrorCode code) {
     case proto::STORE_UNAVAILABLE:
     case proto::ALREADY_IN_ROOM:
     case proto::NOT_IN_ROOM:
+    case proto::CLUSTER_UNAVAILABLE:  // another node or Redis: retry later
       return false;
     default:
       return true;
@@ -207,16 +208,7 @@ void Session::on_message(std::string_view bytes) {
   auto& stats = shard_.stats();
   ++stats.messages_in;
   stats.bytes_in += bytes.size() + 4;
-  const auto& limits = settings_.limits;
-  if (!bucket_.try_take(limits.msg_rate, limits.msg_burst, static_cast<uint64_t>(now))) {
-    if (++rate_offences_ > limits.max_errors) {
-      close(CloseReason::rate_limited, proto::RATE_LIMITED, "message rate limit exceeded");
-    } else {
-      send(proto::make_error_frame(0, proto::RATE_LIMITED,
-                                   "message rate limit exceeded; message dropped", false));
-    }
-    return;
-  }
+  if (!within_rate(now)) return;
   proto::Envelope& env = shard_.scratch_envelope();
   env.Clear();
   if (!env.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
@@ -224,6 +216,26 @@ void Session::on_message(std::string_view bytes) {
     return;
   }
   handle(env);
+}
+
+bool Session::within_rate(int64_t now) {
+  const auto& limits = settings_.limits;
+  if (bucket_.try_take(limits.msg_rate, limits.msg_burst, static_cast<uint64_t>(now))) return true;
+  if (++rate_offences_ > limits.max_errors) {
+    close(CloseReason::rate_limited, proto::RATE_LIMITED, "message rate limit exceeded");
+  } else {
+    send(proto::make_error_frame(0, proto::RATE_LIMITED,
+                                 "message rate limit exceeded; message dropped", false));
+  }
+  return false;
+}
+
+void Session::on_extra_frames(uint64_t count) {
+  if (closed_ || refused_) return;
+  const int64_t now = steady_ms();
+  last_activity_ms_ = now;
+  // Each such frame takes a token like a message; an empty bucket is an offence as for one.
+  for (uint64_t i = 0; i < count && !closed_; ++i) within_rate(now);
 }
 
 void Session::handle(const proto::Envelope& env) {

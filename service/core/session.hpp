@@ -49,6 +49,7 @@ class Session final : public net::TransportOwner {
   // net::TransportOwner
   void on_open() override;
   void on_message(std::string_view bytes) override;
+  void on_extra_frames(uint64_t count) override;
   void on_transport_closed(net::CloseReason reason, std::string_view detail) override;
 
   /// Queues frames for the client; a client whose unsent bytes pass the bound is disconnected.
@@ -78,6 +79,8 @@ class Session final : public net::TransportOwner {
   void error(uint32_t request_id, proto::ErrorCode code, const std::string& message,
              bool counts = true);
   void handle(const proto::Envelope& env);
+  // Takes a token for one inbound frame; false (and an offence, perhaps the close) if none.
+  bool within_rate(int64_t now);
   void on_hello(uint32_t rid, const proto::Hello& m);
   void on_login(uint32_t rid, const proto::Login& m);
   void on_login_done(uint32_t rid, store::Status status, store::Player player);

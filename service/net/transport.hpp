@@ -48,6 +48,10 @@ class TransportOwner : public std::enable_shared_from_this<TransportOwner> {
   virtual void on_open() = 0;
   /// One complete inbound message (an Envelope's bytes). Valid only during the call.
   virtual void on_message(std::string_view bytes) = 0;
+  /// Frames that carried no whole message of their own (WebSocket fragments after a message's
+  /// first, pings, pongs, empty frames): each costs the server as much as a message, so the
+  /// owner charges them to its rate limit. TCP has no such frames.
+  virtual void on_extra_frames(uint64_t count) { (void)count; }
   /// The transport failed or the peer went away; the transport is already closing. Also called
   /// (reason normal) when a graceful close() the owner asked for has finished.
   virtual void on_transport_closed(CloseReason reason, std::string_view detail) = 0;

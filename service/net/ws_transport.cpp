@@ -172,9 +172,12 @@ void WsTransport::on_readable() {
 bool WsTransport::on_bytes(char* data, size_t n) {
   auto owner = owner_.lock();
   if (!owner) return false;
+  const uint64_t frames_before = decoder_.frames();
+  uint64_t messages = 0;
   const auto result = decoder_.feed(
       data, n,
       [&](std::string_view message) {
+        ++messages;
         // After a close began, what still arrives is read (to see the peer's close) and
         // dropped.
         if (!closing_) owner->on_message(message);
@@ -196,6 +199,11 @@ bool WsTransport::on_bytes(char* data, size_t n) {
         }
         return !closed_;
       });
+  // Every frame counts against the client's rate, not only whole messages: a stream of empty
+  // continuation frames or pings must not run for free.
+  const uint64_t extra = decoder_.frames() - frames_before - messages;
+  if (extra > 0 && !closed_ && !closing_) owner->on_extra_frames(extra);
+  if (closed_) return false;
   if (result == WsDecoder::Result::ok) return true;
   if (result == WsDecoder::Result::too_big) {
     fail(kWsCloseTooBig, CloseReason::protocol_error, "frame over max_frame_bytes");

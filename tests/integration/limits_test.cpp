@@ -1,7 +1,13 @@
 // Hard limits: bad frames, error and rate budgets, timeouts, admission, slow readers. Each
 // violation gets a typed Error (and a close where the protocol says so), never a crash.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <filesystem>
 #include <thread>
+
 #include "test_support.hpp"
 
 namespace rookery::itest {
@@ -239,6 +245,49 @@ TEST_F(LimitsTest, RateLimitDropsThenCloses) {
   EXPECT_GE(limited, 1);
   EXPECT_EQ(fatal_limited, 1);
   EXPECT_LE(limited, 10) << "more non-fatal offences than --max-errors (default 10)";
+  expect_server_still_serves(server);
+}
+
+// Hardening #8: WebSocket frames that carry no message of their own (here: a fragmented message
+// that never ends, fed empty continuation frames) cost the server like messages, so they take
+// tokens too; a flood of them is rate-limited and closed like a flood of messages.
+TEST_F(LimitsTest, EmptyWebSocketContinuationFramesAreRateLimitedToo) {
+  auto& server = start_server({});
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket s(io);
+  s.connect({boost::asio::ip::make_address("127.0.0.1"), server.ws_port()});
+  const std::string upgrade =
+      "GET / HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+  boost::asio::write(s, boost::asio::buffer(upgrade));
+  boost::asio::streambuf head;
+  boost::asio::read_until(s, head, "\r\n\r\n");
+  // Client frames are masked; an empty payload needs only the 4 key bytes.
+  const std::string start = {
+      static_cast<char>(0x02),     static_cast<char>(0x81), 'k', 'e', 'y', '!',
+      static_cast<char>('x' ^ 'k')};
+  const std::string empty_continuation = {
+      static_cast<char>(0x00), static_cast<char>(0x80), 'k', 'e', 'y', '!'};
+  std::string flood = start;
+  for (int i = 0; i < 2000; ++i) flood += empty_continuation;
+  boost::system::error_code ec;
+  boost::asio::write(s, boost::asio::buffer(flood), ec);
+  // The server answers with RATE_LIMITED errors, then closes: read until the end.
+  const auto deadline = Clock::now() + kWait;
+  char buf[4096];
+  s.non_blocking(true);
+  bool ended = false;
+  while (!ended && Clock::now() < deadline) {
+    s.read_some(boost::asio::buffer(buf), ec);
+    if (ec == boost::asio::error::would_block) {
+      std::this_thread::sleep_for(10ms);
+    } else if (ec) {
+      ended = true;
+    }
+  }
+  EXPECT_TRUE(ended) << "the flooding connection was not closed";
+  EXPECT_TRUE(server.wait_for_log({"connection closed", "reason=rate_limited"}, kWait))
+      << server.stderr_text();
   expect_server_still_serves(server);
 }
 

@@ -60,6 +60,8 @@ class Owner final : public TransportOwner {
   std::vector<std::pair<CloseReason, std::string>> closes;
   void on_open() override { opened = true; }
   void on_message(std::string_view bytes) override { messages.emplace_back(bytes); }
+  uint64_t extra_frames = 0;
+  void on_extra_frames(uint64_t count) override { extra_frames += count; }
   void on_transport_closed(CloseReason reason, std::string_view detail) override {
     closes.emplace_back(reason, std::string(detail));
   }
@@ -165,6 +167,23 @@ TEST_F(WsTransportTest, FramesRightBehindTheUpgradeAndPingsAreAnswered) {
   EXPECT_EQ(f[0].opcode, 0xA);
   EXPECT_EQ(f[0].payload, "are you there");
   EXPECT_TRUE(owner->closes.empty());
+}
+
+TEST_F(WsTransportTest, EveryFrameIsReportedNotOnlyWholeMessages) {
+  open();
+  // A message in 3 fragments with 5 empty continuations between, and 2 pings: 10 frames, one
+  // message; the other 9 are reported for the rate limit.
+  std::string bytes = masked(2, "ab", false);
+  for (int i = 0; i < 5; ++i) bytes += masked(0, "", false);
+  bytes += masked(9, "p1") + masked(0, "c", false) + masked(9, "p2") + masked(0, "d", true);
+  client_send(bytes);
+  run_until([&] { return owner->messages.size() == 1 && owner->extra_frames == 9; });
+  EXPECT_EQ(owner->messages, std::vector<std::string>{"abcd"});
+  EXPECT_EQ(owner->extra_frames, 9u);
+  // A plain message costs one (counted as the message itself).
+  client_send(masked(2, "one"));
+  run_until([&] { return owner->messages.size() == 2; });
+  EXPECT_EQ(owner->extra_frames, 9u);
 }
 
 TEST_F(WsTransportTest, ABurstGoesOutWholeAndInOrderThroughPartialWrites) {
