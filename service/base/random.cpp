@@ -18,9 +18,13 @@ std::string random_hex_token() {
     }
     got += static_cast<size_t>(n);
   }
+  return to_hex(bytes, sizeof bytes);
+}
+
+std::string to_hex(const unsigned char* bytes, size_t n) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (size_t i = 0; i < sizeof bytes; ++i) {
+  std::string out(2 * n, '0');
+  for (size_t i = 0; i < n; ++i) {
     out[2 * i] = kHex[bytes[i] >> 4];
     out[2 * i + 1] = kHex[bytes[i] & 15];
   }

@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +27,11 @@
 #include "store/player_store.hpp"
 
 namespace rookery::core {
+
+/// A room as the cluster directory holds it, from this node's listing (`node` stays as given).
+cluster::RoomRecord to_record(const rooms::RoomListing& listing);
+/// A room of the cluster directory as a listing (for ListRooms and the console).
+rooms::RoomListing to_listing(const cluster::RoomRecord& record);
 
 /// The game core. Thread-safe: sessions on every shard and the side-port call it. Callbacks
 /// that come from the store run on a store thread; callers post back to their own.

@@ -8,6 +8,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "base/random.hpp"
 #include "core/game_core.hpp"
 #include "rooms/room.hpp"
 
@@ -60,6 +61,36 @@ void GameCore::suspect_node(const std::string& node) {
   // this node stops sending players there meanwhile.
   std::lock_guard lock(suspects_mu_);
   suspects_[node] = unix_millis() + kSuspectMs;
+}
+
+cluster::RoomRecord to_record(const rooms::RoomListing& l) {
+  cluster::RoomRecord r;
+  r.id = l.id;
+  r.node = l.node;
+  r.type = l.type;
+  r.name = l.name;
+  r.members = l.members;
+  r.max_players = l.max_players;
+  r.state = rooms::to_string(l.state);
+  r.tick_hz = l.tick_hz;
+  r.created_ms = l.created_ms;
+  return r;
+}
+
+rooms::RoomListing to_listing(const cluster::RoomRecord& r) {
+  rooms::RoomListing l;
+  l.id = r.id;
+  l.type = r.type;
+  l.name = r.name;
+  l.members = r.members;
+  l.max_players = r.max_players;
+  l.state = r.state == "locked"    ? rooms::Room::State::locked
+            : r.state == "closing" ? rooms::Room::State::closing
+                                   : rooms::Room::State::open;
+  l.tick_hz = r.tick_hz;
+  l.created_ms = r.created_ms;
+  l.node = r.node;
+  return l;
 }
 
 void GameCore::join_cluster(cluster::Link& link, uint32_t node_number, uint32_t ticket_ttl_ms) {
@@ -162,17 +193,7 @@ void GameCore::list_remote_rooms(const rooms::RoomFilter& filter,
     if (r.state == "closing") continue;
     if (!filter.include_locked && r.state == "locked") continue;
     if (!filter.include_full && r.members >= r.max_players) continue;
-    rooms::RoomListing l;
-    l.id = r.id;
-    l.type = r.type;
-    l.name = r.name;
-    l.members = r.members;
-    l.max_players = r.max_players;
-    l.state = r.state == "locked" ? rooms::Room::State::locked : rooms::Room::State::open;
-    l.tick_hz = r.tick_hz;
-    l.created_ms = r.created_ms;
-    l.node = r.node;
-    out.push_back(std::move(l));
+    out.push_back(to_listing(r));
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     if (a.members != b.members) return a.members > b.members;
@@ -341,13 +362,7 @@ namespace {
 std::string token_hash(const std::string& token) {
   unsigned char h[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(token.data()), token.size());
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : h) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
+  return to_hex(h, sizeof h);
 }
 
 }  // namespace

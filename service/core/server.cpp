@@ -92,18 +92,7 @@ void Server::join_cluster() {
     cluster::LocalState s;
     s.connections = static_cast<uint32_t>(std::max<int64_t>(0, connections_.load()));
     s.draining = draining();
-    for (const auto& l : core_.local_rooms()) {
-      cluster::RoomRecord r;
-      r.id = l.id;
-      r.type = l.type;
-      r.name = l.name;
-      r.members = l.members;
-      r.max_players = l.max_players;
-      r.state = rooms::to_string(l.state);
-      r.tick_hz = l.tick_hz;
-      r.created_ms = l.created_ms;
-      s.rooms.push_back(std::move(r));
-    }
+    for (const auto& l : core_.local_rooms()) s.rooms.push_back(to_record(l));
     return s;
   });
   const uint32_t number = cluster_->start(std::chrono::seconds(10));

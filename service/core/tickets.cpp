@@ -11,17 +11,6 @@ namespace rookery::core {
 
 namespace {
 
-std::string hex(const unsigned char* p, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += digits[p[i] >> 4];
-    out += digits[p[i] & 15];
-  }
-  return out;
-}
-
 template <class T>
 bool parse_number(std::string_view s, T& out) {
   if (s.empty() || s.size() > 20) return false;
@@ -57,7 +46,7 @@ std::string TicketBook::mac(const std::string& body) const {
   unsigned char tag[crypto_auth_BYTES];
   crypto_auth(tag, reinterpret_cast<const unsigned char*>(signed_text.data()), signed_text.size(),
               key_.data());
-  return hex(tag, sizeof tag);
+  return to_hex(tag, sizeof tag);
 }
 
 std::string TicketBook::issue(PlayerId player, std::shared_ptr<rooms::Room> room, int64_t now_ms,

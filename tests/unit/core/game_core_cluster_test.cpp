@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/game_core.hpp"
+#include "core_fakes.hpp"
 #include "games/game_types.hpp"
 #include "rooms/room.hpp"
 #include "store/sqlite_store.hpp"
@@ -25,37 +26,6 @@ using store::testing_support::TempDir;
 
 ::testing::Environment* const kQuietLogs =
     ::testing::AddGlobalTestEnvironment(new store::testing_support::QuietLogs);
-
-struct NullHub : rooms::RoomHub {
-  void deliver(ShardIndex, std::shared_ptr<const std::vector<SessionId>>,
-               std::shared_ptr<const std::string>) override {}
-  void send(ShardIndex, SessionId, std::shared_ptr<const std::string>) override {}
-  void update_seat(ShardIndex, SessionId, rooms::SeatUpdate) override {}
-  void record_matches(std::vector<store::MatchResult>) override {}
-  void seat_gone(PlayerId, RoomId) override {}
-  void room_disposed(RoomId) override {}
-};
-
-struct FakeHost : Host {
-  struct Closed {
-    SessionAddress address;
-    int code;
-    std::string reason;
-  };
-  boost::asio::io_context io;
-  NullHub hub;
-  std::vector<Closed> closed;
-  bool drain = false;
-  RoomPlacement place_room(const std::string&) override { return {0, &io, nullptr}; }
-  void post(ShardIndex, std::function<void()> fn) override { boost::asio::post(io, std::move(fn)); }
-  void close_session(SessionAddress a, int code, std::string reason) override {
-    closed.push_back({a, code, std::move(reason)});
-  }
-  rooms::RoomHub& room_hub() override { return hub; }
-  bool draining() const override { return drain; }
-  int drain_requests = 0;
-  void request_drain() override { ++drain_requests; }
-};
 
 class FakeNet;
 
@@ -114,15 +84,8 @@ class FakeNet {
       r.draining = n.draining;
       v->nodes.push_back(r);
       for (const auto& l : n.core->local_rooms()) {
-        cluster::RoomRecord room;
-        room.id = l.id;
+        cluster::RoomRecord room = to_record(l);
         room.node = id;
-        room.type = l.type;
-        room.name = l.name;
-        room.members = l.members;
-        room.max_players = l.max_players;
-        room.state = rooms::to_string(l.state);
-        room.created_ms = l.created_ms;
         v->rooms.push_back(room);
       }
     }
@@ -458,6 +421,21 @@ TEST_F(ClusterRulesTest, ABannedPlayersTicketIsRefusedAndTheSeatGoesBack) {
   ASSERT_EQ(banned.get_future().get(), store::Status::ok);
   EXPECT_EQ(redeem(*b, r.redirect.ticket()).refusal.code, proto::BANNED);
   EXPECT_EQ(members(*b, room), 1u);
+}
+
+TEST_F(ClusterRulesTest, ADrainAskedOnOneNodeDrainsTheNamedOne) {
+  std::vector<Refusal> answers;
+  auto answer = [&](Refusal r) { answers.push_back(std::move(r)); };
+  a->drain_node("b", answer);
+  EXPECT_EQ(host_b.drain_requests, 1);
+  EXPECT_EQ(host_a.drain_requests, 0);
+  a->drain_node("a", answer);
+  EXPECT_EQ(host_a.drain_requests, 1);
+  a->drain_node("gone", answer);
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_FALSE(answers[0]);
+  EXPECT_FALSE(answers[1]);
+  EXPECT_EQ(answers[2].code, proto::CLUSTER_UNAVAILABLE);
 }
 
 TEST_F(ClusterRulesTest, NonsenseRequestsAreRefused) {
