@@ -762,9 +762,9 @@ void validate(const Config& config) {
       }
     }
   }
-  for (const auto& [key, value] : {std::pair<std::string_view, const std::string&>{
-                                       "node_id", config.cluster.node_id},
-                                   {"cluster_name", config.cluster.cluster_name}}) {
+  for (const auto& [key, value] :
+       {std::pair<std::string_view, const std::string&>{"node_id", config.cluster.node_id},
+        {"cluster_name", config.cluster.cluster_name}}) {
     for (const char c : value) {
       const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                       c == '_' || c == '.' || c == '-';
@@ -776,8 +776,10 @@ void validate(const Config& config) {
   }
   if (!config.cluster.redis.empty() && !config.store.db.starts_with("postgresql://") &&
       !config.store.db.starts_with("postgres://")) {
-    throw ConfigError("a cluster node (redis is set) needs the shared PostgreSQL store: db must "
-                      "be a postgresql:// URL, not " + in_quotes(config.store.db));
+    throw ConfigError(
+        "a cluster node (redis is set) needs the shared PostgreSQL store: db must "
+        "be a postgresql:// URL, not " +
+        in_quotes(config.store.db));
   }
   // Also guaranteed by its bound; restated because an empty bucket would refuse every message.
   if (config.limits.msg_burst < 1) throw ConfigError("msg_burst must be at least 1");

@@ -84,12 +84,12 @@ struct ServerConfig {
 
 /// Cluster membership (cluster/): empty `redis` means a standalone node.
 struct ClusterConfig {
-  std::string redis;              // redis://host:port of the cluster directory; "" = standalone
-  std::string node_id;            // unique per node; "" = the host name
-  std::string advertise_host;     // where clients reach this node's game ports; "" = host name
+  std::string redis;           // redis://host:port of the cluster directory; "" = standalone
+  std::string node_id;         // unique per node; "" = the host name
+  std::string advertise_host;  // where clients reach this node's game ports; "" = host name
   std::string cluster_name = "rookery";  // key prefix in Redis: several clusters can share one
-  uint32_t lease_ms = 3000;       // a node that has not renewed for this long is gone
-  uint32_t ticket_ttl_ms = 10000;  // a redirect's seat is held this long for the player
+  uint32_t lease_ms = 3000;              // a node that has not renewed for this long is gone
+  uint32_t ticket_ttl_ms = 10000;        // a redirect's seat is held this long for the player
 
   bool operator==(const ClusterConfig&) const = default;
 };

@@ -60,6 +60,11 @@ struct RemoteRoute {
 /// A room, or why not, or where else. For reservations the seat is held until the room seats
 /// or refuses.
 struct RoomOutcome {
+  RoomOutcome() = default;
+  RoomOutcome(std::shared_ptr<rooms::Room> r, Refusal why,
+              std::optional<RemoteRoute> elsewhere = std::nullopt)
+      : room(std::move(r)), refusal(std::move(why)), remote(std::move(elsewhere)) {}
+
   std::shared_ptr<rooms::Room> room;
   Refusal refusal;
   std::optional<RemoteRoute> remote;  // set: neither room nor refusal; route() it

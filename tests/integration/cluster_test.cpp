@@ -275,6 +275,15 @@ TEST_F(ClusterTest, JoinOrCreateFillsRoomsAcrossNodes) {
       },
       kWait));
   auto p3 = guest(nodes_[2], "device-fill-3");
+  // Node c's view of the directory must show the room full first (it lags by up to ~1 s),
+  // else c would send p3 to a, which finds it full and makes the new room itself.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto list = p3->list_rooms("relay", true);
+        return list.has_room_list() && list.room_list().rooms_size() == 1 &&
+               list.room_list().rooms(0).members() == 2;
+      },
+      kWait));
   const auto j3 = p3->join_or_create("relay");
   ASSERT_MSG(j3, Joined);
   EXPECT_NE(j3.joined().room().room_id(), room);
@@ -365,10 +374,20 @@ TEST_F(ClusterTest, AReconnectAtAnotherNodeIsSentToTheNodeThatHoldsTheSeat) {
   const uint64_t room = seated.joined().room().room_id();
   const std::string token = player->token();
   player->drop();  // the connection dies; node a holds the seat for the grace window
-  // The player comes back through another node (a load balancer picked it).
-  auto back = connect(nodes_[1], Via::ws);
-  const auto ok = back->reconnect(token);
-  ASSERT_MSG(ok, LoginOk);
+  // The player comes back through another node (a load balancer picked it). The directory
+  // learns the session's node a few milliseconds after the login (it is written on node a's
+  // cluster thread), so a reconnect that fast may be told RECONNECT_EXPIRED: try until it
+  // is known, as a client's retry would.
+  std::unique_ptr<Client> back;
+  Envelope ok;
+  ASSERT_TRUE(eventually(
+      [&] {
+        back = connect(nodes_[1], Via::ws);
+        ok = back->reconnect(token);
+        return ok.has_login_ok();
+      },
+      kWait))
+      << describe(ok);
   EXPECT_TRUE(ok.login_ok().resumed());
   EXPECT_EQ(ok.login_ok().room_id(), room);
   EXPECT_EQ(back->redirects_followed(), 1u);
