@@ -14,9 +14,10 @@ ROOKERY_BUILD_PACKAGES=(
 )
 # Browser tests drive Debian's Chromium with playwright-core from npm; the postgres suite starts
 # Debian's PostgreSQL 15 server (postgresql) in a temporary folder; the cluster tests start
-# Debian's Redis 7 (redis-server) on free loopback ports.
+# Debian's Redis 7 (redis-server) on free loopback ports; the cluster suite makes its three hosts
+# with network namespaces (iproute2's ip).
 ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck prometheus curl python3 postgresql
-  redis-server)
+  redis-server iproute2)
 
 rookery_install_packages() {
   local missing=()

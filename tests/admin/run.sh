@@ -81,7 +81,10 @@ if [[ ! -x $chromium ]]; then
   fi
 fi
 [[ -x $bin ]] || fatal "$bin not found: build it first (ninja -C build rookery)"
-timeout 20 "$bin" serve --help </dev/null 2>/dev/null | grep -q -- '--admin-ui-root' ||
+# Read the whole help first: `| grep -q` would stop reading at the match, and under pipefail
+# the writer's SIGPIPE would fail the check once the help text is long enough.
+help_text=$(timeout 20 "$bin" serve --help </dev/null 2>/dev/null)
+grep -q -- '--admin-ui-root' <<<"$help_text" ||
   fatal "$bin has no --admin-ui-root flag: rebuild it (ninja -C build rookery)"
 
 # --- npm dependencies and the console build ---------------------------------------------------
