@@ -17,14 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-// A message's "id" (the parser reads small numbers as int64).
-std::optional<uint64_t> request_id(const json::object& m) {
-  const auto* id = m.if_contains("id");
-  if (id && id->is_uint64()) return id->as_uint64();
-  if (id && id->is_int64() && id->as_int64() > 0) return static_cast<uint64_t>(id->as_int64());
-  return std::nullopt;
-}
-
 int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -154,8 +146,7 @@ void Cluster::claim(int attempts_left) {
       candidate, static_cast<uint32_t>(options_.lease.count()),
       [this, candidate, attempts_left](const RedisResult& r) {
         if (r.failed()) {
-          std::lock_guard lock(mu_);
-          ++status_.redis_errors;
+          count(&ClusterStatus::redis_errors);
           return;  // the next connect tries again
         }
         if (r.value.integer != 1) {
@@ -193,8 +184,7 @@ void Cluster::renew() {
   directory_->heartbeat(self_record(local), static_cast<uint32_t>(options_.lease.count()),
                         [this](const RedisResult& r) {
                           if (r.failed()) {
-                            std::lock_guard lock(mu_);
-                            ++status_.redis_errors;
+                            count(&ClusterStatus::redis_errors);
                             if (r.status == RedisStatus::ok) {
                               // NUMBER_TAKEN: another node holds our number (Redis lost it while we
                               // were cut off and someone claimed it). Our live room ids carry it;
@@ -238,8 +228,7 @@ void Cluster::publish_rooms() {
                               publishing_ = false;
                               if (r.failed()) {
                                 republish_all_ = true;  // we no longer know what Redis holds
-                                std::lock_guard lock(mu_);
-                                ++status_.redis_errors;
+                                count(&ClusterStatus::redis_errors);
                                 return;
                               }
                               published_ = std::move(now);
@@ -266,6 +255,11 @@ std::shared_ptr<const ClusterView> Cluster::view() const {
   return view_;
 }
 
+void Cluster::count(uint64_t ClusterStatus::*counter) {
+  std::lock_guard lock(mu_);
+  ++(status_.*counter);
+}
+
 ClusterStatus Cluster::status() const {
   ClusterStatus s;
   {
@@ -283,8 +277,7 @@ void Cluster::remember_session(const std::string& token_hash) {
                      std::to_string(options_.session_ttl.count())},
                     [this](RedisResult r) {
                       if (!r.failed()) return;
-                      std::lock_guard lock(mu_);
-                      ++status_.redis_errors;
+                      count(&ClusterStatus::redis_errors);
                     });
   });
 }
@@ -353,15 +346,9 @@ void Cluster::publish(const std::string& channel, const json::object& message,
 
 void Cluster::request(const std::string& node, json::object body, ReplyHandler done) {
   asio::post(io_, [this, node, body = std::move(body), done = std::move(done)]() mutable {
-    {
-      std::lock_guard lock(mu_);
-      ++status_.requests_sent;
-    }
+    count(&ClusterStatus::requests_sent);
     auto fail = [this](ReplyHandler& d) {
-      {
-        std::lock_guard lock(mu_);
-        ++status_.requests_failed;
-      }
+      count(&ClusterStatus::requests_failed);
       d(std::nullopt);
     };
     if (!redis_->connected() || !subscriber_->connected()) {
@@ -395,10 +382,7 @@ void Cluster::request(const std::string& node, json::object body, ReplyHandler d
 
 void Cluster::broadcast(json::object message) {
   asio::post(io_, [this, message = std::move(message)]() mutable {
-    {
-      std::lock_guard lock(mu_);
-      ++status_.broadcasts;
-    }
+    count(&ClusterStatus::broadcasts);
     json::object envelope{{"k", "bc"}, {"from", options_.node_id}, {"body", std::move(message)}};
     publish(options_.prefix + "all", envelope, nullptr);
   });
@@ -416,9 +400,9 @@ void Cluster::on_message(const std::string& /*channel*/, const std::string& payl
   const auto* body = m.if_contains("body");
   if (!kind || !kind->is_string() || !body || !body->is_object()) return;
   if (kind->as_string() == "rep") {
-    const auto id = request_id(m);
-    if (!id) return;
-    auto it = waiting_.find(*id);
+    const uint64_t id = message_uint(m, "id");
+    if (id == 0) return;
+    auto it = waiting_.find(id);
     if (it == waiting_.end()) return;  // too late: the requester gave up
     auto done = std::move(it->second.done);
     waiting_.erase(it);
@@ -433,13 +417,10 @@ void Cluster::on_message(const std::string& /*channel*/, const std::string& payl
     return;
   }
   if (kind->as_string() != "req" || !request_handler_) return;
-  const auto id = request_id(m);
-  if (!id) return;
-  {
-    std::lock_guard lock(mu_);
-    ++status_.requests_served;
-  }
-  const uint64_t rid = *id;
+  const uint64_t id = message_uint(m, "id");
+  if (id == 0) return;
+  count(&ClusterStatus::requests_served);
+  const uint64_t rid = id;
   request_handler_(body->as_object(), [this, sender, rid](json::object reply) {
     asio::post(io_, [this, sender, rid, reply = std::move(reply)]() mutable {
       json::object envelope{{"k", "rep"}, {"id", rid}, {"body", std::move(reply)}};

@@ -113,6 +113,8 @@ class Cluster final : public Link {
   void publish(const std::string& channel, const boost::json::object& message,
                std::function<void(bool heard)> done);
   NodeRecord self_record(const LocalState& local) const;
+  // Adds one to a status counter (under mu_: status() copies them from other threads).
+  void count(uint64_t ClusterStatus::*counter);
   template <class Fn>
   void every(boost::asio::steady_timer& t, std::chrono::milliseconds period, Fn fn);
 

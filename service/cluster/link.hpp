@@ -17,6 +17,20 @@
 
 namespace rookery::cluster {
 
+/// A field of a cluster message: a whole number >= 0 (JSON parsers read small ones as signed),
+/// or 0 when absent or of another type. Messages come from other nodes: never trust a type.
+inline uint64_t message_uint(const boost::json::object& m, const char* key) {
+  const auto* v = m.if_contains(key);
+  if (v && v->is_uint64()) return v->as_uint64();
+  if (v && v->is_int64() && v->as_int64() >= 0) return static_cast<uint64_t>(v->as_int64());
+  return 0;
+}
+/// A string field of a cluster message, or "" when absent or of another type.
+inline std::string message_string(const boost::json::object& m, const char* key) {
+  const auto* v = m.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
 /// The core's view of cluster membership. Thread-safe.
 class Link {
  public:

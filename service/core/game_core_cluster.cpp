@@ -17,18 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::string get_string(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-uint64_t get_uint(const json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  if (v && v->is_uint64()) return v->as_uint64();
-  if (v && v->is_int64() && v->as_int64() >= 0) return static_cast<uint64_t>(v->as_int64());
-  return 0;
-}
-
 const char* op_name(RemoteRoute::Op op) {
   switch (op) {
     case RemoteRoute::Op::reserve:
@@ -226,22 +214,22 @@ void GameCore::route(const RemoteRoute& route, PlayerId player,
           done(std::move(out));
           return;
         }
-        if (const uint64_t code = get_uint(*reply, "code"); code != 0) {
+        if (const uint64_t code = cluster::message_uint(*reply, "code"); code != 0) {
           out.refusal.code = proto::ErrorCode_IsValid(static_cast<int>(code))
                                  ? static_cast<proto::ErrorCode>(code)
                                  : proto::INTERNAL;
-          out.refusal.message = get_string(*reply, "message");
+          out.refusal.message = cluster::message_string(*reply, "message");
           done(std::move(out));
           return;
         }
         auto& r = out.redirect;
         r.set_node(node);
-        r.set_host(get_string(*reply, "host"));
-        r.set_tcp_port(static_cast<uint32_t>(get_uint(*reply, "tcp")));
-        r.set_ws_port(static_cast<uint32_t>(get_uint(*reply, "ws")));
-        r.set_ticket(get_string(*reply, "ticket"));
-        r.set_room_id(get_uint(*reply, "room"));
-        r.set_ttl_ms(static_cast<uint32_t>(get_uint(*reply, "ttl")));
+        r.set_host(cluster::message_string(*reply, "host"));
+        r.set_tcp_port(static_cast<uint32_t>(cluster::message_uint(*reply, "tcp")));
+        r.set_ws_port(static_cast<uint32_t>(cluster::message_uint(*reply, "ws")));
+        r.set_ticket(cluster::message_string(*reply, "ticket"));
+        r.set_room_id(cluster::message_uint(*reply, "room"));
+        r.set_ttl_ms(static_cast<uint32_t>(cluster::message_uint(*reply, "ttl")));
         if (r.host().empty() || r.ticket().empty() || r.room_id() == 0) {
           out.refusal = {proto::INTERNAL, "node " + node + " sent a bad reply"};
         }
@@ -251,13 +239,13 @@ void GameCore::route(const RemoteRoute& route, PlayerId player,
 
 void GameCore::serve_request(const json::object& request,
                              std::function<void(json::object)> respond) {
-  const std::string op = get_string(request, "op");
+  const std::string op = cluster::message_string(request, "op");
   if (op == "seat") {
     serve_seat_request(request, std::move(respond));
   } else if (op == "drain") {
     // An operator asked from another node's console (Redis is the trust boundary: whoever
     // can publish there is inside the cluster).
-    log::info("drain requested by the cluster", {{"from", get_string(request, "by")}});
+    log::info("drain requested by the cluster", {{"from", cluster::message_string(request, "by")}});
     respond({{"ok", true}});
     host_.request_drain();
   } else {
@@ -290,11 +278,11 @@ void GameCore::serve_seat_request(const json::object& request,
   auto refuse = [&](proto::ErrorCode code, const std::string& message) {
     respond({{"code", static_cast<int>(code)}, {"message", message}});
   };
-  const std::string kind = get_string(request, "kind");
-  const auto player = static_cast<PlayerId>(get_uint(request, "player"));
-  const RoomId room = get_uint(request, "room");
-  RoomSpec spec{get_string(request, "type"), get_string(request, "name"),
-                static_cast<uint32_t>(get_uint(request, "max"))};
+  const std::string kind = cluster::message_string(request, "kind");
+  const auto player = static_cast<PlayerId>(cluster::message_uint(request, "player"));
+  const RoomId room = cluster::message_uint(request, "room");
+  RoomSpec spec{cluster::message_string(request, "type"), cluster::message_string(request, "name"),
+                static_cast<uint32_t>(cluster::message_uint(request, "max"))};
   if (player <= 0) {
     refuse(proto::INVALID_ARGUMENT, "no player");
     return;
@@ -436,16 +424,16 @@ void GameCore::locate_session(const std::string& token, std::function<void(Redir
 }
 
 void GameCore::on_cluster_broadcast(const json::object& message) {
-  const std::string op = get_string(message, "op");
-  const auto player = static_cast<PlayerId>(get_uint(message, "player"));
+  const std::string op = cluster::message_string(message, "op");
+  const auto player = static_cast<PlayerId>(cluster::message_uint(message, "player"));
   if (player <= 0) return;
   if (op == "login") {
     // Logged in on another node: the session here (or a seat held for it) goes.
     if (players_.get(player)) remove_player(player, proto::KICKED, "logged in on another node");
   } else if (op == "kick") {
-    remove_player(player, proto::KICKED, get_string(message, "reason"));
+    remove_player(player, proto::KICKED, cluster::message_string(message, "reason"));
   } else if (op == "ban") {
-    remove_player(player, proto::BANNED, get_string(message, "reason"));
+    remove_player(player, proto::BANNED, cluster::message_string(message, "reason"));
   }
 }
 
