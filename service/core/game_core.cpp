@@ -4,6 +4,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "rooms/room.hpp"
 
 namespace rookery::core {
@@ -44,7 +45,8 @@ Refusal GameCore::login_refusal(store::Status status, const store::Player& playe
     case store::Status::invalid:
       return {proto::INVALID_ARGUMENT,
               "invalid login: username 3-32 of [A-Za-z0-9_.-], password 8-256 bytes, device_id "
-              "8-128 bytes, display_name 1-32 bytes"};
+              "8-128 bytes, display_name 1-32 bytes of text without control or formatting "
+              "characters and not staff-like (admin, moderator, GM, ...)"};
     case store::Status::failed:
       return {proto::STORE_UNAVAILABLE, "player store unavailable, retry later"};
     case store::Status::overloaded:
@@ -162,9 +164,15 @@ Refusal GameCore::check_room_spec(const RoomSpec& spec, const rooms::GameType*& 
   if (host_.draining()) return {proto::SHUTTING_DOWN, "server is shutting down"};
   type = game_type(spec.type);
   if (!type)
-    return {proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + spec.type.substr(0, 64) + "'"};
+    return {proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + base::clean_text(spec.type, 64) + "'"};
   if (spec.name.size() > kMaxRoomName) {
     return {proto::INVALID_ARGUMENT, "name is longer than 64 bytes"};
+  }
+  // Room names are shown in every lobby: no controls (an ESC or a newline in a listing) and
+  // no invisible formatting characters.
+  if (!base::valid_text(spec.name)) {
+    return {proto::INVALID_ARGUMENT,
+            "name must be UTF-8 text without control or formatting characters"};
   }
   if (spec.max_players > type->max_players_limit) {
     return {proto::INVALID_ARGUMENT,

@@ -15,6 +15,7 @@
 #include <variant>
 
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "store/kdf_pool.hpp"
 #include "store/validation.hpp"
 #include "store/worker_pool.hpp"
@@ -350,7 +351,7 @@ void SqlStore::record_matches(std::vector<MatchResult> results, StatusCallback d
   auto finish = impl_->track(std::move(done));
   for (const MatchResult& r : results) {
     if (r.player_id <= 0 || r.room_type.empty() || r.room_type.size() > kRoomTypeMax ||
-        !valid_text(r.room_type)) {
+        !base::valid_text(r.room_type)) {
       impl_->reject(Status::invalid, std::move(finish));
       return;
     }
@@ -417,7 +418,7 @@ void SqlStore::find_player(PlayerId player, PlayerCallback done) {
 
 void SqlStore::ban(PlayerId player, int64_t until_ms, std::string reason, StatusCallback done) {
   auto finish = impl_->track(std::move(done));
-  if (until_ms < 0 || reason.size() > kBanReasonMax || !valid_text(reason)) {
+  if (until_ms < 0 || reason.size() > kBanReasonMax || !base::valid_text(reason)) {
     impl_->reject(Status::invalid, std::move(finish));
     return;
   }
@@ -557,10 +558,10 @@ void SqlStore::append_audit(AuditEntry entry, AdminStatusCallback done) {
     impl_->reject(Status::invalid, std::move(finish));
     return;
   }
-  entry.actor = clean_text(entry.actor, kAuditActorMax);
-  entry.action = clean_text(entry.action, kAuditActionMax);
-  entry.target = clean_text(entry.target, kAuditTargetMax);
-  entry.detail = clean_text(entry.detail, kAuditDetailMax);
+  entry.actor = base::clean_text(entry.actor, kAuditActorMax);
+  entry.action = base::clean_text(entry.action, kAuditActionMax);
+  entry.target = base::clean_text(entry.target, kAuditTargetMax);
+  entry.detail = base::clean_text(entry.detail, kAuditDetailMax);
   impl_->enqueue<std::monostate>(
       kWrite,
       [entry = std::move(entry)](sql::Connection& db, int64_t now_ms, std::monostate&) {
@@ -597,7 +598,7 @@ void SqlStore::search_players(std::string query, uint32_t limit, SearchCallback 
   const size_t first = query.find_first_not_of(' ');
   query = first == std::string::npos ? std::string() : query.substr(first);
   query.erase(query.find_last_not_of(' ') + 1);
-  if (query.size() > kMaxSearchQuery || !valid_text(query)) {
+  if (query.size() > kMaxSearchQuery || !base::valid_text(query)) {
     impl_->reject(Status::invalid, std::move(finish));
     return;
   }

@@ -21,16 +21,10 @@ bool valid_username(std::string_view s);
 bool valid_password(std::string_view s);
 /// 8..128 bytes of visible ASCII.
 bool valid_device_id(std::string_view s);
-/// Well-formed UTF-8 without control characters.
-bool valid_text(std::string_view s);
-/// 1..32 bytes of valid_text.
+/// 1..32 bytes of base::valid_text, not staff-like (base::staff_like_name).
 bool valid_display_name(std::string_view s);
 /// One of kAdminRoles.
 bool valid_role(std::string_view role);
-/// `s` made valid_text and at most `max_bytes` long, for the audit log (which records an
-/// action rather than refuse it): tab, CR, LF become a space, other bad bytes '?', cut at a
-/// character boundary.
-std::string clean_text(std::string_view s, size_t max_bytes);
 /// A LIKE pattern (with ESCAPE backslash) matching strings that start with `prefix` literally.
 std::string like_prefix(std::string_view prefix);
 

@@ -55,6 +55,10 @@ TEST_F(GameCoreTest, RoomSpecsAreCheckedInOnePlace) {
   EXPECT_EQ(core->create_room({"chess", "", 0}).refusal.code, proto::UNKNOWN_ROOM_TYPE);
   EXPECT_EQ(core->create_room({"relay", std::string(65, 'x'), 0}).refusal.code,
             proto::INVALID_ARGUMENT);
+  // Names shown in every lobby: no ESC, no newline, no bidi override.
+  for (const char* name : {"red\x1b[31m", "two\nlines", "rtl\xe2\x80\xae"}) {
+    EXPECT_EQ(core->create_room({"relay", name, 0}).refusal.code, proto::INVALID_ARGUMENT) << name;
+  }
   const uint32_t limit = core->game_type("relay")->max_players_limit;
   const auto over = core->create_room({"relay", "", limit + 1});
   EXPECT_EQ(over.refusal.code, proto::INVALID_ARGUMENT);

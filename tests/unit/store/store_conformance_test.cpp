@@ -202,6 +202,21 @@ TYPED_TEST(StoreConformance, InvalidInputsAreRejected) {
   EXPECT_EQ(login_guest(store, "device-0001", long_name).status, Status::invalid);
   EXPECT_EQ(login_guest(store, "device-0001", "bad\nname").status, Status::invalid);
   EXPECT_EQ(login_guest(store, "device-0001", "bad \xff utf8").status, Status::invalid);
+  // Names that pass as someone else: a bidi override, a zero-width space, staff-like names.
+  EXPECT_EQ(login_guest(store, "device-0001",
+                        "evil\xe2\x80\xae"
+                        "olleh")
+                .status,
+            Status::invalid);
+  EXPECT_EQ(login_guest(store, "device-0001",
+                        "bo\xe2\x80\x8b"
+                        "b")
+                .status,
+            Status::invalid);
+  EXPECT_EQ(login_guest(store, "device-0001", "Admin").status, Status::invalid);
+  EXPECT_EQ(login_guest(store, "device-0001", "[GM] Bob").status, Status::invalid);
+  EXPECT_EQ(register_account(store, "moderator", "password1").status, Status::invalid);
+  EXPECT_EQ(register_account(store, "dave", "password1", "System").status, Status::invalid);
 
   EXPECT_EQ(register_account(store, "ab", "password1").status, Status::invalid);
   EXPECT_EQ(register_account(store, long_name, "password1").status, Status::invalid);
