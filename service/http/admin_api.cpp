@@ -29,6 +29,26 @@ Response json_response(const Request& req, bhttp::status status, const json::val
   return res;
 }
 
+}  // namespace
+
+// A slot among the session's kMaxStreamsPerSession event streams, held as long as the
+// returned handle lives; null when all are taken. Bounds what one stolen or runaway session can
+// hold of the side-port's stream cap.
+// The table is shared with the handles: a stream may outlive this AdminApi at shutdown.
+std::shared_ptr<void> AdminApi::take_stream_slot(const std::string& token) {
+  std::lock_guard lock(streams_->mu);
+  uint32_t& open = streams_->open[token];
+  if (open >= kMaxStreamsPerSession) return nullptr;
+  ++open;
+  // Points at the table only to be non-null; the deleter gives the slot back.
+  return std::shared_ptr<void>(streams_.get(), [table = streams_, token](void*) {
+    std::lock_guard release(table->mu);
+    if (--table->open[token] == 0) table->open.erase(token);
+  });
+}
+
+namespace {
+
 Reply ok(const Request& req, const json::value& body) {
   return Reply{json_response(req, bhttp::status::ok, body), {}};
 }
@@ -333,10 +353,18 @@ AdminApi::Answer AdminApi::route(Ctx& ctx) {
     return std::nullopt;
   }
   if (top == "stream" && p.size() == 1) {
+    const std::string& token = ctx.caller.session->token;
+    std::shared_ptr<void> slot = take_stream_slot(token);
+    if (!slot) {
+      return fail(req, bhttp::status::too_many_requests, "too_many_streams",
+                  "this session has " + std::to_string(kMaxStreamsPerSession) +
+                      " event streams open already; close one (another tab) first");
+    }
     Reply r;
     r.stream.interval = std::chrono::milliseconds(1000);
-    // The stream ends when its session does (logout or expiry).
-    r.stream.next = [this, token = ctx.caller.session->token](Emit emit) {
+    // The stream ends when its session does (logout or expiry); its slot is given back when
+    // the side-port drops the stream (the client went away).
+    r.stream.next = [this, token, slot](Emit emit) {
       if (!auth_.valid(token)) return emit(std::string());
       overview_json(std::move(emit));
     };

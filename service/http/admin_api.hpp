@@ -6,7 +6,9 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -40,6 +42,9 @@ class AdminApi {
   /// runs on the side-port thread.
   void overview_json(std::function<void(std::string)> done);
 
+  /// Live event streams one admin session may hold open at once (tabs of the console).
+  static constexpr uint32_t kMaxStreamsPerSession = 4;
+
  private:
   struct Ctx;
   /// A reply now, or nullopt when the handler answers later through the request's Respond.
@@ -67,6 +72,8 @@ class AdminApi {
   void audit(const Ctx& ctx, const std::string& action, const std::string& target,
              const std::string& detail, bool ok);
 
+  std::shared_ptr<void> take_stream_slot(const std::string& token);
+
   core::Server& server_;
   boost::asio::any_io_executor side_port_;
   store::PlayerStore& players_;
@@ -74,6 +81,11 @@ class AdminApi {
   Metrics& metrics_;
   BuildInfo build_;
   Auth auth_;
+  struct StreamSlots {
+    std::mutex mu;
+    std::map<std::string, uint32_t> open;  // session token -> open event streams
+  };
+  std::shared_ptr<StreamSlots> streams_ = std::make_shared<StreamSlots>();
   // Previous overview sample, for per-second rates.
   std::chrono::steady_clock::time_point last_sample_at_{};
   uint64_t last_in_ = 0;

@@ -7,6 +7,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace rookery::http {
 
@@ -45,16 +47,24 @@ using Respond = std::function<void(Reply)>;
 using Handler = std::function<void(std::shared_ptr<const Request> request, const std::string& peer,
                                    Respond respond)>;
 
-/// Side-port limits.
+/// Side-port limits. The connection cap cannot lock out health checks and scrapes: at the cap,
+/// the oldest idle keep-alive connection is closed to make room, SSE streams have their own
+/// cap, and `probe_reserve` more connections may ask for a `probe_paths` target only.
 struct HttpSettings {
   std::string bind = "127.0.0.1";
   uint16_t port = 8080;
   uint32_t header_limit = 8 * 1024;   // larger headers: 431
   uint32_t body_limit = 1024 * 1024;  // larger bodies: 413
   std::chrono::seconds read_timeout{30};
-  uint32_t max_connections = 256;            // side-port connections at once
+  uint32_t max_connections = 256;            // side-port connections at once (streams included)
+  uint32_t max_streams = 64;                 // SSE streams at once; more: 503
+  uint32_t probe_reserve = 16;               // past the cap, connections for probe_paths only
+  std::chrono::seconds probe_timeout{5};     // such a connection's request must come this fast
   std::chrono::seconds handler_timeout{20};  // unanswered past this: 503
+  std::vector<std::string> probe_paths{"/healthz", "/readyz", "/metrics"};
 };
+
+struct ConnectionPool;
 
 /// The side-port server.
 class HttpServer {
@@ -76,14 +86,16 @@ class HttpServer {
 
  private:
   void accept_next();
+  void admit(boost::asio::ip::tcp::socket socket);
 
   HttpSettings settings_;
   Handler handler_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;  // accept backoff when file descriptors run out
   std::thread thread_;
   uint16_t port_ = 0;
-  std::shared_ptr<int> live_;  // counts open connections via use_count
+  std::shared_ptr<ConnectionPool> pool_;
 };
 
 /// A response with a body and content type, for handlers.

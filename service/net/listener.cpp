@@ -50,6 +50,11 @@ void Listener::stop() {
   acceptor_.close(ec);
 }
 
+bool accept_must_back_off(const error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec.value() == ENFILE || ec == asio::error::no_memory;
+}
+
 void Listener::accept_next() {
   if (stopped_) return;
   acceptor_.async_accept([this](const error_code& ec, asio::ip::tcp::socket socket) {
@@ -60,13 +65,10 @@ void Listener::accept_next() {
       return;
     }
     if (ec == asio::error::operation_aborted) return;
-    if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
-        ec.value() == ENFILE || ec == asio::error::no_memory) {
-      // Out of file descriptors: accepting again at once would spin. Back off briefly; the
-      // pending connections wait in the backlog.
+    if (accept_must_back_off(ec)) {
       log::warn("accept failed, backing off 100 ms",
                 {{"error", ec.message()}, {"fix", "raise the open-file limit (rookery doctor)"}});
-      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.expires_after(kAcceptBackoff);
       retry_timer_.async_wait([this](const error_code& e) {
         if (!e) accept_next();
       });

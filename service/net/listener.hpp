@@ -6,9 +6,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <functional>
 
 namespace rookery::net {
+
+/// True when an accept failed for want of file descriptors, buffers or memory: accepting again
+/// at once would fail again at 100% of a core, so wait kAcceptBackoff (the connections wait in
+/// the backlog). Every listener of the server (game ports and side-port) follows this rule.
+bool accept_must_back_off(const boost::system::error_code& ec);
+inline constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 /// Accepts connections on one shard and hands each socket to `on_accept` (on that shard).
 class Listener {

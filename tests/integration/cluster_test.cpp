@@ -20,14 +20,11 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "http_support.hpp"
 #include "test_support.hpp"
 
 namespace rookery::itest {
 namespace {
-
-namespace beast = boost::beast;
-namespace bhttp = beast::http;
-namespace json = boost::json;
 
 std::string env_or_empty(const char* name) {
   const char* v = std::getenv(name);
@@ -47,42 +44,6 @@ std::vector<Host> test_hosts() {
     if (eq != std::string::npos) hosts.push_back({word.substr(0, eq), word.substr(eq + 1)});
   }
   return hosts;
-}
-
-/// One HTTP exchange with a node's side-port.
-struct HttpReply {
-  int status = 0;
-  std::string body;
-  std::string cookie;
-};
-
-HttpReply http(const std::string& ip, uint16_t port, bhttp::verb verb, const std::string& target,
-               const std::string& body = "", const std::string& cookie = "",
-               const std::string& csrf = "") {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::socket s(io);
-  s.connect({boost::asio::ip::make_address(ip), port});
-  bhttp::request<bhttp::string_body> req{verb, target, 11};
-  req.set(bhttp::field::host, ip);
-  if (!cookie.empty()) req.set(bhttp::field::cookie, cookie);
-  if (!csrf.empty()) req.set("X-CSRF-Token", csrf);
-  if (!body.empty()) {
-    req.set(bhttp::field::content_type, "application/json");
-    req.body() = body;
-  }
-  req.prepare_payload();
-  bhttp::write(s, req);
-  beast::flat_buffer buf;
-  bhttp::response<bhttp::string_body> res;
-  bhttp::read(s, buf, res);
-  HttpReply r;
-  r.status = static_cast<int>(res.result_int());
-  r.body = res.body();
-  if (auto c = res.find(bhttp::field::set_cookie); c != res.end()) {
-    const std::string v(c->value());
-    r.cookie = v.substr(0, v.find(';'));
-  }
-  return r;
 }
 
 class ClusterTest : public ::testing::Test {
@@ -208,16 +169,7 @@ class ClusterTest : public ::testing::Test {
   // An admin session on node `n` (the account is made in this test's store, as an operator
   // would with the CLI): the cookie and the CSRF token.
   std::pair<std::string, std::string> admin_login(const Node& n) {
-    const std::string password = "cluster-ops-" + std::to_string(::getpid());
-    const std::string cmd = "printf '%s\\n' '" + password + "' | env -i '" + server_binary() +
-                            "' admin add-user ops --role admin --db '" + db_ + "' >/dev/null";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    json::object body{{"username", "ops"}, {"password", password}};
-    const auto r = http(n.host.ip, n.http_port(), bhttp::verb::post, "/api/v1/auth/login",
-                        json::serialize(body));
-    EXPECT_EQ(r.status, 200) << r.body;
-    const auto reply = json::parse(r.body).as_object();
-    return {r.cookie, std::string(reply.at("csrf_token").as_string())};
+    return admin_session(n.host.ip, n.http_port(), db_, "ops");
   }
 
   void stop_redis() {

@@ -143,8 +143,11 @@ class IntegrationTest : public ::testing::Test {
   }
 
   /// Starts a server (test defaults + `flags`) on this test's database; it is stopped at the end.
-  ServerProcess& start_server(const std::vector<std::string>& flags = {}) {
+  /// `prefix` runs it under a command that execs it (e.g. prlimit).
+  ServerProcess& start_server(const std::vector<std::string>& flags = {},
+                              std::vector<std::string> prefix = {}) {
     servers_.push_back(std::make_unique<ServerProcess>(dir_, static_cast<int>(servers_.size())));
+    servers_.back()->set_prefix(std::move(prefix));
     servers_.back()->start(flags);
     return *servers_.back();
   }
