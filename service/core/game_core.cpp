@@ -164,7 +164,8 @@ Refusal GameCore::check_room_spec(const RoomSpec& spec, const rooms::GameType*& 
   if (host_.draining()) return {proto::SHUTTING_DOWN, "server is shutting down"};
   type = game_type(spec.type);
   if (!type)
-    return {proto::UNKNOWN_ROOM_TYPE, "unknown room type '" + base::clean_text(spec.type, 64) + "'"};
+    return {proto::UNKNOWN_ROOM_TYPE,
+            "unknown room type '" + base::clean_text(spec.type, 64) + "'"};
   if (spec.name.size() > kMaxRoomName) {
     return {proto::INVALID_ARGUMENT, "name is longer than 64 bytes"};
   }

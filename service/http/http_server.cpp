@@ -198,9 +198,20 @@ class Connection : public std::enable_shared_from_this<Connection> {
       streaming_ = true;
       return start_stream(std::move(reply.stream));
     }
+    stream_.expires_after(settings_.read_timeout);  // the write's own deadline
+    if (reply.file) {
+      // Streamed from disk a few KiB at a time; the deadline bounds a client that reads slowly.
+      auto file = std::move(reply.file);
+      if (probe_only_) file->keep_alive(false);
+      bhttp::async_write(stream_, *file,
+                         [self = shared_from_this(), file](const error_code& e, size_t) {
+                           if (e || !file->keep_alive()) return self->close();
+                           self->read_next();
+                         });
+      return;
+    }
     res_ = std::make_shared<Response>(std::move(reply.response));
     if (probe_only_) res_->keep_alive(false);
-    stream_.expires_after(settings_.read_timeout);  // the write's own deadline
     bhttp::async_write(stream_, *res_, [self = shared_from_this()](const error_code& e, size_t) {
       if (e || !self->res_->keep_alive()) return self->close();
       self->read_next();

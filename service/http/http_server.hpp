@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "net/static_files.hpp"
+
 namespace rookery::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
@@ -33,10 +35,12 @@ struct EventStream {
   std::function<void(Emit emit)> next;
 };
 
-/// What a handler produces: a normal response, or (when `stream.next` is set) an SSE stream.
+/// What a handler produces: a normal response, a file streamed from disk (when `file` is
+/// set), or (when `stream.next` is set) an SSE stream.
 struct Reply {
   Response response;
   EventStream stream;
+  std::shared_ptr<net::FileResponse> file = nullptr;
 };
 
 /// Delivers a handler's answer; callable once, from any thread (later calls are ignored).

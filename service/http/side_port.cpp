@@ -94,7 +94,9 @@ void SidePort::handle(std::shared_ptr<const Request> request, const std::string&
         make_response(req, bhttp::status::moved_permanently, "text/plain", "see /admin/\n");
     reply.response.set(bhttp::field::location, "/admin/");
   } else if (path.substr(0, 7) == "/admin/") {
-    reply.response = net::serve_static(req, settings_.admin_ui_root, "/admin");
+    net::StaticResponse files = net::serve_static(req, settings_.admin_ui_root, "/admin");
+    reply.response = std::move(files.small);
+    reply.file = std::move(files.file);
   } else {
     reply.response = make_response(req, bhttp::status::not_found, "application/json",
                                    R"({"error":{"code":"not_found","message":"no such path"}})");

@@ -1,11 +1,13 @@
 #include "net/static_files.hpp"
 
+#include <algorithm>
+#include <boost/beast/core/file_base.hpp>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <tuple>
 
 namespace rookery::net {
-namespace bhttp = boost::beast::http;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
 namespace fs = std::filesystem;
 
 namespace {
@@ -38,14 +40,56 @@ std::string content_type_for(std::string_view path) {
   return "application/octet-stream";
 }
 
-HttpResponse serve_static(const HttpRequest& req, const std::string& root,
-                          std::string_view prefix) {
+void StaticResponse::keep_alive(bool on) {
+  if (file) {
+    file->keep_alive(on);
+  } else {
+    small.keep_alive(on);
+  }
+}
+
+void StaticResponse::set(bhttp::field name, const std::string& value) {
+  if (file) {
+    file->set(name, value);
+  } else {
+    small.set(name, value);
+  }
+}
+
+namespace {
+
+StaticResponse small_response(const HttpRequest& req, bhttp::status status, std::string body) {
+  return StaticResponse{make_response(req, status, "text/plain", std::move(body)), nullptr};
+}
+
+// True if a part of the relative path starts with '.': .env, .git/config, a/.htpasswd. Build
+// folders have no such files to serve, and a stray one must not leak.
+bool hidden(std::string_view rel) {
+  for (size_t at = 0; at < rel.size();) {
+    if (rel[at] == '.') return true;
+    const size_t slash = rel.find('/', at);
+    if (slash == std::string_view::npos) break;
+    at = slash + 1;
+  }
+  return false;
+}
+
+// True if `path` (canonical) is `root` (canonical) or inside it.
+bool inside(const fs::path& path, const fs::path& root) {
+  const auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  return r == root.end();
+}
+
+}  // namespace
+
+StaticResponse serve_static(const HttpRequest& req, const std::string& root,
+                            std::string_view prefix) {
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-    return make_response(req, bhttp::status::method_not_allowed, "text/plain", "use GET\n");
+    return small_response(req, bhttp::status::method_not_allowed, "use GET\n");
   }
   if (root.empty()) {
-    return make_response(req, bhttp::status::not_found, "text/plain",
-                         "no static files configured for this port\n");
+    return small_response(req, bhttp::status::not_found,
+                          "no static files configured for this port\n");
   }
   std::string_view target(req.target().data(), req.target().size());
   target = target.substr(0, target.find_first_of("?#"));
@@ -54,25 +98,48 @@ HttpResponse serve_static(const HttpRequest& req, const std::string& root,
   // Reject anything that could climb out of the root; browsers never send these.
   if (rel.find("..") != std::string::npos || rel.find('\\') != std::string::npos ||
       rel.find('\0') != std::string::npos) {
-    return make_response(req, bhttp::status::bad_request, "text/plain", "bad path\n");
+    return small_response(req, bhttp::status::bad_request, "bad path\n");
   }
   while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-  fs::path file = fs::path(root) / rel;
+  if (hidden(rel)) return small_response(req, bhttp::status::not_found, "not found\n");
   std::error_code ec;
+  const fs::path base = fs::canonical(root, ec);
+  if (ec) return small_response(req, bhttp::status::not_found, "not found\n");
+  fs::path file = base / rel;
   if (rel.empty() || fs::is_directory(file, ec)) file /= "index.html";
-  if (!fs::is_regular_file(file, ec)) {
-    return make_response(req, bhttp::status::not_found, "text/plain", "not found\n");
+  // A symlink may point anywhere: serve what it resolves to only if that is inside the root.
+  const fs::path real = fs::canonical(file, ec);
+  if (ec || !inside(real, base) || !fs::is_regular_file(real, ec)) {
+    return small_response(req, bhttp::status::not_found, "not found\n");
   }
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream body;
-  body << in.rdbuf();
-  auto res = make_response(req, bhttp::status::ok, content_type_for(file.string()), body.str());
-  // Built assets are content-hashed or tiny; keep it simple and always revalidate.
-  res.set(bhttp::field::cache_control, "no-cache");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("X-Frame-Options", "DENY");
-  if (req.method() == bhttp::verb::head) res.body().clear();
-  return res;
+  beast::error_code open_error;
+  bhttp::file_body::value_type body;
+  body.open(real.c_str(), beast::file_mode::scan, open_error);
+  if (open_error) return small_response(req, bhttp::status::not_found, "not found\n");
+  const uint64_t size = body.size();
+  StaticResponse out;
+  auto headers = [&](auto& res) {
+    res.set(bhttp::field::server, "rookery");
+    res.set(bhttp::field::content_type, content_type_for(real.string()));
+    // Built assets are content-hashed or tiny; keep it simple and always revalidate.
+    res.set(bhttp::field::cache_control, "no-cache");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("X-Frame-Options", "DENY");
+    res.keep_alive(req.keep_alive());
+  };
+  if (req.method() == bhttp::verb::head) {
+    // The headers a GET would get, the size included, and no body.
+    out.small = HttpResponse{bhttp::status::ok, req.version()};
+    headers(out.small);
+    out.small.content_length(size);
+    return out;
+  }
+  out.file =
+      std::make_shared<FileResponse>(std::piecewise_construct, std::make_tuple(std::move(body)),
+                                     std::make_tuple(bhttp::status::ok, req.version()));
+  headers(*out.file);
+  out.file->content_length(size);
+  return out;
 }
 
 }  // namespace rookery::net

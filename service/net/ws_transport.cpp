@@ -106,27 +106,36 @@ void WsTransport::on_http_request(const error_code& ec) {
 }
 
 void WsTransport::serve_plain_http(const Request& req) {
-  auto res = std::make_shared<http::response<http::string_body>>();
+  StaticResponse res;
   if (http_fallback_ && *http_fallback_) {
-    *res = (*http_fallback_)(req);
+    res = (*http_fallback_)(req);  // complete as it is (a HEAD's Content-Length included)
   } else {
-    res->result(http::status::upgrade_required);
-    res->set(http::field::content_type, "text/plain");
-    res->set(http::field::upgrade, "websocket");
-    res->body() = "This is a Rookery WebSocket game port: connect with a WebSocket client.\n";
+    res.small.version(req.version());
+    res.small.result(http::status::upgrade_required);
+    res.small.set(http::field::content_type, "text/plain");
+    res.small.set(http::field::upgrade, "websocket");
+    res.small.body() = "This is a Rookery WebSocket game port: connect with a WebSocket client.\n";
+    res.small.prepare_payload();
   }
-  res->version(req.version());
-  res->keep_alive(false);
-  res->set(http::field::server, "rookery");
-  res->prepare_payload();
+  res.keep_alive(false);
+  res.set(http::field::server, "rookery");
   auto keep = owner_.lock();
   closing_ = true;  // one response, then close: the session never opened
+  // The whole response within the handshake timeout: a client that reads a large file too
+  // slowly is cut off rather than holding the connection.
   beast::get_lowest_layer(ws_).expires_after(handshake_timeout_);
-  http::async_write(beast::get_lowest_layer(ws_), *res,
-                    [this, keep, res](const error_code&, size_t) {
-                      closing_ = false;
-                      report_closed(CloseReason::normal, "plain http request served");
-                    });
+  auto done = [this, keep](const error_code&, size_t) {
+    closing_ = false;
+    report_closed(CloseReason::normal, "plain http request served");
+  };
+  if (res.file) {
+    http::async_write(beast::get_lowest_layer(ws_), *res.file,
+                      [file = res.file, done](const error_code& e, size_t n) { done(e, n); });
+  } else {
+    auto small = std::make_shared<http::response<http::string_body>>(std::move(res.small));
+    http::async_write(beast::get_lowest_layer(ws_), *small,
+                      [small, done](const error_code& e, size_t n) { done(e, n); });
+  }
 }
 
 void WsTransport::wait_readable() {

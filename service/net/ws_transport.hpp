@@ -18,14 +18,15 @@
 #include <vector>
 
 #include "net/outbound_queue.hpp"
+#include "net/static_files.hpp"
 #include "net/transport.hpp"
 #include "net/ws_frames.hpp"
 
 namespace rookery::net {
 
-/// Answers a plain (non-upgrade) HTTP request on the WebSocket port; absent: 426.
-using HttpFallback = std::function<boost::beast::http::response<boost::beast::http::string_body>(
-    const boost::beast::http::request<boost::beast::http::string_body>&)>;
+/// Answers a plain (non-upgrade) HTTP request on the WebSocket port (the web game's files);
+/// absent: 426.
+using HttpFallback = std::function<StaticResponse(const HttpRequest&)>;
 
 /// WebSocket transport. Created by the listener on the shard that accepted the socket.
 class WsTransport final : public Transport {

@@ -1,5 +1,6 @@
 // The side-port under hostile load: idle and slow connections, event streams and file
-// descriptor exhaustion must not lock out health checks and metrics or spin a core.
+// descriptor exhaustion must not lock out health checks and metrics or spin a core; static
+// files (on the side-port and the WebSocket port) are streamed, not held in memory.
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
@@ -131,6 +133,51 @@ TEST_F(SidePortTest, AcceptBacksOffWhenFileDescriptorsRunOut) {
     }
   }
   EXPECT_TRUE(healthy) << "the side-port did not recover after the flood";
+}
+
+// Resident memory of the process, in bytes.
+uint64_t rss_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+TEST_F(SidePortTest, LargeFilesAreStreamedNotReadIntoMemory) {
+  const fs::path www = dir_ / "www";
+  fs::create_directories(www);
+  constexpr size_t kBig = 20u << 20;
+  std::ofstream(www / "big.bin", std::ios::binary) << std::string(kBig, 'x');
+  std::ofstream(www / "index.html") << "<h1>x</h1>";
+  auto& server = start_server({"--web-root", www.string(), "--admin-ui-root", www.string()});
+  const uint64_t before = rss_bytes(server.pid());
+  // 30 slow readers on each port: they ask for the big file and never read the answer.
+  std::vector<std::unique_ptr<tcp::socket>> readers;
+  for (int i = 0; i < 30; ++i) {
+    for (const uint16_t port : {server.ws_port(), server.http_port()}) {
+      auto s = std::make_unique<tcp::socket>(io_);
+      s->connect({boost::asio::ip::make_address("127.0.0.1"), port});
+      const std::string target = port == server.ws_port() ? "/big.bin" : "/admin/big.bin";
+      boost::asio::write(*s, boost::asio::buffer("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+      readers.push_back(std::move(s));
+    }
+  }
+  std::this_thread::sleep_for(1s);
+  const double grew_mb = (static_cast<double>(rss_bytes(server.pid())) - before) / (1 << 20);
+  std::cout << "resident memory grew by " << grew_mb << " MB for 60 slow GETs of 20 MB\n";
+  EXPECT_LT(grew_mb, 40.0) << "60 slow GETs of a 20 MB file grew the server by " << grew_mb
+                           << " MB";
+  // HEAD on the WebSocket port tells the real size.
+  tcp::socket head(io_);
+  head.connect({boost::asio::ip::make_address("127.0.0.1"), server.ws_port()});
+  boost::asio::write(head,
+                     boost::asio::buffer(std::string("HEAD /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")));
+  boost::asio::streambuf buf;
+  boost::asio::read_until(head, buf, "\r\n\r\n");
+  const std::string headers(boost::asio::buffers_begin(buf.data()),
+                            boost::asio::buffers_end(buf.data()));
+  EXPECT_NE(headers.find("Content-Length: " + std::to_string(kBig)), std::string::npos) << headers;
 }
 
 }  // namespace
