@@ -15,9 +15,12 @@ ROOKERY_BUILD_PACKAGES=(
 # Browser tests drive Debian's Chromium with playwright-core from npm; the postgres suite starts
 # Debian's PostgreSQL 15 server (postgresql) in a temporary folder; the cluster tests start
 # Debian's Redis 7 (redis-server) on free loopback ports; the cluster suite makes its three hosts
-# with network namespaces (iproute2's ip).
+# with network namespaces (iproute2's ip). The sanitize and fuzz suites build with Debian's
+# clang 14 (clang-14); its sanitizer and libFuzzer runtimes (libclang_rt.*, FuzzedDataProvider.h)
+# are libclang-rt-14-dev, which clang only recommends, and llvm-symbolizer (llvm-14) gives the
+# reports file and line numbers.
 ROOKERY_TEST_PACKAGES=(clang-format chromium shellcheck prometheus curl python3 postgresql
-  redis-server iproute2)
+  redis-server iproute2 clang-14 libclang-rt-14-dev llvm-14)
 
 rookery_install_packages() {
   local missing=()

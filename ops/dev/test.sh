@@ -10,6 +10,8 @@
 #   infra    deployment files: kustomize, schemas, terraform, cloud-init, sysctl, promtool ...
 #   smoke    a short rookery-load run against a real server
 #   cluster  three nodes in network namespaces, one PostgreSQL, one Redis (needs root)
+#   sanitize clang ASan+UBSan build running every ctest test, TSan build running the threaded ones
+#   fuzz     every libFuzzer target of tests/fuzz/ for a short bounded time (same ASan build)
 # Each suite prints "N passed, M failed"; the last line here adds them up. Used by CI (.ci/run).
 # Run one suite with: ops/dev/test.sh SUITE...
 set -uo pipefail
@@ -25,7 +27,7 @@ set +e
 
 suites=("$@")
 if ((${#suites[@]} == 0)); then
-  suites=(format ctest postgres cluster jsunit admin prometheus web infra smoke)
+  suites=(format ctest postgres cluster jsunit admin prometheus web infra smoke sanitize fuzz)
 fi
 
 total_passed=0
@@ -115,10 +117,20 @@ format_suite() {
   clang-format --dry-run --Werror "${files[@]}" && echo "${#files[@]} passed, 0 failed"
 }
 
-echo "== build"
-if ! rookery_build "$root"; then
-  echo "0 passed, 1 failed"
-  exit 1
+# sanitize and fuzz build their own trees (build-asan/, build-tsan/); only the others need build/.
+needs_build=0
+for suite in "${suites[@]}"; do
+  case "$suite" in
+    sanitize | fuzz) ;;
+    *) needs_build=1 ;;
+  esac
+done
+if ((needs_build)); then
+  echo "== build"
+  if ! rookery_build "$root"; then
+    echo "0 passed, 1 failed"
+    exit 1
+  fi
 fi
 
 for suite in "${suites[@]}"; do
@@ -133,6 +145,8 @@ for suite in "${suites[@]}"; do
     infra) run_suite infra bash "$root/tests/infra/run.sh" ;;
     smoke) run_suite smoke bash "$root/tests/bench/smoke_test.sh" ;;
     cluster) run_suite cluster bash "$root/tests/cluster/run.sh" ;;
+    sanitize) run_suite sanitize bash "$root/ops/dev/sanitize.sh" ;;
+    fuzz) run_suite fuzz bash "$root/ops/dev/fuzz.sh" ;;
     *) echo "unknown suite $suite" >&2; total_failed=$((total_failed + 1)) ;;
   esac
 done
