@@ -3,14 +3,13 @@
 // frames after it. A real WsTransport reads it from one end of a local socket pair; the fuzzer
 // writes the input into the other end, closes its sending side and reads whatever comes back,
 // until the transport reports the connection over. Each data message is echoed, so the write
-// path (headers, gathering, close frames) runs too.
+// path (headers, gathering, close frames) runs too. A plain request gets the port's 426 answer
+// (the web game's static files are fuzzed through the side-port's console, fuzz_side_port).
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -24,9 +23,6 @@
 
 namespace rookery::fuzz {
 namespace {
-
-namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
 
 constexpr uint32_t kMaxFrame = 4096;
 
@@ -52,13 +48,6 @@ class EchoOwner final : public net::TransportOwner {
   bool ended = false;
 };
 
-// The web game's page, as the server answers plain requests on this port.
-const net::HttpFallback kFallback = [](const auto& req) {
-  bhttp::response<bhttp::string_body> res{bhttp::status::ok, req.version()};
-  res.body() = std::string(req.target());
-  return res;
-};
-
 }  // namespace
 }  // namespace rookery::fuzz
 
@@ -76,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   socket.assign(asio::ip::tcp::v4(), fds[0]);
   auto owner = std::make_shared<fuzz::EchoOwner>();
   owner->transport = std::make_unique<net::WsTransport>(std::move(socket), fuzz::kMaxFrame,
-                                                        std::chrono::seconds(5), &fuzz::kFallback);
+                                                        std::chrono::seconds(5), nullptr);
   owner->transport->start(owner);
   if (size > 0 && ::write(fds[1], data, size) != static_cast<ssize_t>(size)) std::abort();
   ::shutdown(fds[1], SHUT_WR);
