@@ -17,4 +17,9 @@ inline int64_t unix_millis() {
       .count();
 }
 
+/// Monotonic milliseconds (for durations and rate limits: never jumps with the wall clock).
+inline int64_t steady_millis() {
+  return std::chrono::duration_cast<Millis>(SteadyClock::now().time_since_epoch()).count();
+}
+
 }  // namespace rookery

@@ -3,6 +3,8 @@
 // drift apart (the Redis `static_configs[]` idea).
 #include "config/config.hpp"
 
+#include "base/address.hpp"
+
 #include <unistd.h>  // environ
 
 #include <algorithm>
@@ -174,6 +176,53 @@ constexpr std::array kKeys = {
         .max = 1'000'000,
         .help = "Invalid messages tolerated before the connection is closed",
         .access = field<&Config::limits, &LimitsConfig::max_errors>},
+    Key{.section = "Per-address limits",
+        .name = "max_connections_per_address",
+        .flag = "--max-connections-per-address",
+        .env = "ROOKERY_MAX_CONNECTIONS_PER_ADDRESS",
+        .min = 0,
+        .max = 10'000'000,
+        .help = "Game connections one client address may hold at once (an IPv6 client counts "
+                "per /64); more are refused with ADDRESS_LIMIT; 0: no cap",
+        .access = field<&Config::limits, &LimitsConfig::max_connections_per_address>},
+    Key{.section = "Per-address limits",
+        .name = "accounts_per_address_per_minute",
+        .flag = "--accounts-per-address-per-minute",
+        .env = "ROOKERY_ACCOUNTS_PER_ADDRESS_PER_MINUTE",
+        .min = 0,
+        .max = 1'000'000,
+        .help = "New accounts (guest or registered) one address may create a minute (a burst "
+                "of as many); past it a new device or registration gets ADDRESS_LIMIT, known "
+                "devices still log in; 0: no cap",
+        .access = field<&Config::limits, &LimitsConfig::accounts_per_address_per_minute>},
+    Key{.section = "Per-address limits",
+        .name = "password_failures_per_account",
+        .flag = "--password-failures-per-account",
+        .env = "ROOKERY_PASSWORD_FAILURES_PER_ACCOUNT",
+        .min = 0,
+        .max = 1000,
+        .help = "Wrong passwords for one account before each further attempt waits (1 s, "
+                "doubling to 30 s; addresses that logged in to it before are spared); 0: off",
+        .access = field<&Config::limits, &LimitsConfig::password_failures_per_account>},
+    Key{.section = "Per-address limits",
+        .name = "password_failures_per_address",
+        .flag = "--password-failures-per-address",
+        .env = "ROOKERY_PASSWORD_FAILURES_PER_ADDRESS",
+        .min = 0,
+        .max = 100'000,
+        .help = "Wrong passwords from one address before each further attempt waits (1 s, "
+                "doubling to 10 min); 0: off",
+        .access = field<&Config::limits, &LimitsConfig::password_failures_per_address>},
+    Key{.section = "Per-address limits",
+        .name = "limits_exempt",
+        .flag = "--limits-exempt",
+        .env = "ROOKERY_LIMITS_EXEMPT",
+        .type = Type::string,
+        .min = 0,
+        .max = 4096,
+        .help = "Comma-separated addresses and ranges (CIDR) the per-address limits do not "
+                "apply to (load generators, a trusted proxy); empty: none",
+        .access = field<&Config::limits, &LimitsConfig::limits_exempt>},
 
     // Rooms and games (rooms/, games/).
     Key{.section = "Rooms",
@@ -240,6 +289,30 @@ constexpr std::array kKeys = {
         .max = 10'000,
         .help = "Players per relay room at most",
         .access = field<&Config::rooms, &RoomsConfig::relay_max_players>},
+    Key{.section = "Rooms",
+        .name = "max_rooms",
+        .flag = "--max-rooms",
+        .env = "ROOKERY_MAX_ROOMS",
+        .min = 1,
+        .max = 10'000'000,
+        .help = "Rooms this node runs at once; past it new rooms are refused with ROOM_LIMIT",
+        .access = field<&Config::rooms, &RoomsConfig::max_rooms>},
+    Key{.section = "Rooms",
+        .name = "max_rooms_per_player",
+        .flag = "--max-rooms-per-player",
+        .env = "ROOKERY_MAX_ROOMS_PER_PLAYER",
+        .min = 0,
+        .max = 1'000'000,
+        .help = "Open rooms one player may have created with CreateRoom; 0: no cap",
+        .access = field<&Config::rooms, &RoomsConfig::max_rooms_per_player>},
+    Key{.section = "Rooms",
+        .name = "max_rooms_per_address",
+        .flag = "--max-rooms-per-address",
+        .env = "ROOKERY_MAX_ROOMS_PER_ADDRESS",
+        .min = 0,
+        .max = 1'000'000,
+        .help = "Open rooms the players of one client address may have created; 0: no cap",
+        .access = field<&Config::rooms, &RoomsConfig::max_rooms_per_address>},
 
     // Player store (store/).
     Key{.section = "Game ports",
@@ -780,6 +853,11 @@ void validate(const Config& config) {
         "a cluster node (redis is set) needs the shared PostgreSQL store: db must "
         "be a postgresql:// URL, not " +
         in_quotes(config.store.db));
+  }
+  try {
+    (void)base::AddressRanges::parse(config.limits.limits_exempt);
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string("limits_exempt: ") + e.what());
   }
   // Also guaranteed by its bound; restated because an empty bucket would refuse every message.
   if (config.limits.msg_burst < 1) throw ConfigError("msg_burst must be at least 1");

@@ -33,6 +33,12 @@ struct LimitsConfig {
   uint32_t idle_timeout_ms = 60000;        // no message within this: close
   uint32_t outbound_queue_bytes = 262144;  // queued-but-unsent bytes past this: slow consumer
   uint32_t max_errors = 10;                // bad messages before the connection is closed
+  // Per client address (an IPv6 client counts per /64) and per account; 0 turns one off.
+  uint32_t max_connections_per_address = 64;      // game connections at once
+  uint32_t accounts_per_address_per_minute = 10;  // new accounts, guest or not (a burst of as many)
+  uint32_t password_failures_per_account = 5;     // free failures before the backoff (1 s..30 s)
+  uint32_t password_failures_per_address = 20;    // the same per address (1 s..10 min)
+  std::string limits_exempt = "127.0.0.0/8,::1";  // addresses the per-address limits spare
 
   bool operator==(const LimitsConfig&) const = default;
 };
@@ -47,6 +53,9 @@ struct RoomsConfig {
   uint32_t spelltraction_max_players = 100;
   uint32_t relay_tick_hz = 20;
   uint32_t relay_max_players = 64;
+  uint32_t max_rooms = 10000;           // rooms on this node at once
+  uint32_t max_rooms_per_player = 3;    // open rooms a player created (CreateRoom); 0: no cap
+  uint32_t max_rooms_per_address = 10;  // the same per client address; 0: no cap
 
   bool operator==(const RoomsConfig&) const = default;
 };

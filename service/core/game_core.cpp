@@ -10,23 +10,96 @@
 namespace rookery::core {
 
 GameCore::GameCore(const config::RoomsConfig& config, store::PlayerStore& store,
-                   std::vector<rooms::GameType> game_types, Host& host)
-    : config_(config), store_(store), game_types_(std::move(game_types)), host_(host) {}
+                   std::vector<rooms::GameType> game_types, Host& host, GuardSettings guard)
+    : config_(config),
+      store_(store),
+      game_types_(std::move(game_types)),
+      host_(host),
+      guard_(std::move(guard)) {}
 
 // --- accounts --------------------------------------------------------------------------------
 
-void GameCore::authenticate(Credentials c, store::PlayerStore::PlayerCallback done) {
-  switch (c.kind) {
-    case Credentials::Kind::guest:
-      store_.login_guest(std::move(c.device_id), std::move(c.display_name), std::move(done));
-      return;
-    case Credentials::Kind::password:
-      store_.login_password(std::move(c.username), std::move(c.password), std::move(done));
-      return;
-    case Credentials::Kind::create_account:
-      store_.register_password(std::move(c.username), std::move(c.password),
-                               std::move(c.display_name), std::move(done));
-      return;
+namespace {
+
+// Usernames ignore case (the store's rule), so the per-account backoff does too.
+std::string account_key(std::string_view username) {
+  std::string out(username);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+Refusal new_account_refusal() {
+  return {proto::ADDRESS_LIMIT,
+          "too many new accounts from your address; log in with an existing account or try "
+          "again in a minute"};
+}
+
+}  // namespace
+
+void GameCore::authenticate(Credentials c, LoginCallback done) {
+  if (c.kind != Credentials::Kind::guest)
+    return authenticate_password(std::move(c), std::move(done));
+  // A new device spends one of the address's new-account tokens; with none left only known
+  // devices log in (the store refuses to create: not_found).
+  const bool may_create = guard_.take_new_account(c.address, steady_millis());
+  const auto create =
+      may_create ? store::PlayerStore::NewGuest::allowed : store::PlayerStore::NewGuest::refused;
+  store_.login_guest(std::move(c.device_id), std::move(c.display_name), create,
+                     [this, may_create, address = std::move(c.address), done = std::move(done)](
+                         store::Status st, store::Player p) {
+                       if (may_create && !(st == store::Status::ok && p.created)) {
+                         guard_.refund_new_account(address);
+                       }
+                       if (st == store::Status::not_found) return done({new_account_refusal(), {}});
+                       done({login_refusal(st, p), std::move(p)});
+                     });
+}
+
+// Password logins and registrations pass the per-account and per-address backoff first, so a
+// guess that would wait costs no hash; a registration also spends a new-account token.
+void GameCore::authenticate_password(Credentials c, LoginCallback done) {
+  const int64_t now = steady_millis();
+  const bool create = c.kind == Credentials::Kind::create_account;
+  if (create && !guard_.take_new_account(c.address, now)) {
+    return done({new_account_refusal(), {}});
+  }
+  const std::string account = account_key(c.username);
+  Limit which = Limit::password_account;
+  bool last_free = false;
+  if (const int64_t wait = guard_.password_attempt(account, c.address, now, &which, &last_free)) {
+    if (create) guard_.refund_new_account(c.address);
+    const int64_t seconds = (wait + 999) / 1000;
+    return done({{proto::LOGIN_THROTTLED,
+                  std::string(which == Limit::password_address
+                                  ? "too many failed logins from your address"
+                                  : "too many failed logins for this account") +
+                      "; try again in " + std::to_string(seconds) + " s",
+                  static_cast<uint32_t>(wait)},
+                 {}});
+  }
+  auto answer = [this, create, account, last_free, address = c.address, done = std::move(done)](
+                    store::Status st, store::Player p) {
+    if (st == store::Status::ok) {
+      guard_.password_succeeded(account, address);
+    } else if (st == store::Status::bad_credentials || st == store::Status::username_taken) {
+      // Counted already; the failure that starts a backoff is worth a line for the operator.
+      if (last_free) {
+        log::warn("password logins throttled: repeated failures",
+                  {{"account", base::clean_text(account, 32)}, {"address", address}});
+      }
+    } else {
+      guard_.password_unanswered(account, address);
+    }
+    if (create && !(st == store::Status::ok && p.created)) guard_.refund_new_account(address);
+    done({login_refusal(st, p), std::move(p)});
+  };
+  if (create) {
+    store_.register_password(std::move(c.username), std::move(c.password),
+                             std::move(c.display_name), std::move(answer));
+  } else {
+    store_.login_password(std::move(c.username), std::move(c.password), std::move(answer));
   }
 }
 
@@ -212,10 +285,33 @@ std::shared_ptr<rooms::Room> GameCore::start_room(const rooms::GameType& type,
   return room;
 }
 
+Refusal GameCore::check_room_count() const {
+  if (rooms_.size() < config_.max_rooms) return {};
+  guard_.refused(Limit::rooms_per_node);
+  return {proto::ROOM_LIMIT,
+          "this server runs its maximum of " + std::to_string(config_.max_rooms) + " rooms"};
+}
+
 RoomOutcome GameCore::create_room(const RoomSpec& spec) {
   const rooms::GameType* type = nullptr;
   if (Refusal r = check_room_spec(spec, type)) return {nullptr, std::move(r)};
-  return {start_room(*type, spec.name, spec.max_players), {}};
+  if (Refusal r = check_room_count()) return {nullptr, std::move(r)};
+  Limit which = Limit::rooms_per_player;
+  if (spec.creator != 0 && !guard_.take_room(spec.creator, spec.address, &which)) {
+    return {nullptr,
+            {proto::ROOM_LIMIT,
+             which == Limit::rooms_per_player
+                 ? "you have " + std::to_string(guard_.settings().rooms_per_player) +
+                       " open rooms already; join one or wait until one closes"
+                 : "your address has " + std::to_string(guard_.settings().rooms_per_address) +
+                       " open rooms already"}};
+  }
+  auto room = start_room(*type, spec.name, spec.max_players);
+  if (spec.creator != 0) {
+    std::lock_guard lock(creators_mu_);
+    creators_[room->id()] = RoomCreator{spec.creator, spec.address};
+  }
+  return {std::move(room), {}};
 }
 
 RoomOutcome GameCore::reserved(rooms::Reservation r) const {
@@ -270,6 +366,7 @@ RoomOutcome GameCore::join_or_create_here(const std::string& type_name, RoomId p
   if (preferred != 0) r = rooms_.reserve(preferred);
   if (!r.room) r = rooms_.reserve_any(type_name);
   if (!r.room) {
+    if (Refusal full = check_room_count()) return {nullptr, std::move(full)};
     auto room = start_room(*type, "", 0);
     r = rooms_.reserve(room->id());
   }
@@ -292,6 +389,15 @@ void GameCore::seat_gone(PlayerId player, RoomId room) {
 
 void GameCore::room_disposed(RoomId room) {
   rooms_.remove(room);
+  std::optional<RoomCreator> creator;
+  {
+    std::lock_guard lock(creators_mu_);
+    if (auto it = creators_.find(room); it != creators_.end()) {
+      creator = std::move(it->second);
+      creators_.erase(it);
+    }
+  }
+  if (creator) guard_.room_gone(creator->player, creator->address);
   log::info("room disposed", {{"room", std::to_string(room)}});
 }
 
@@ -303,6 +409,24 @@ std::vector<rooms::RoomListing> GameCore::list_rooms(rooms::RoomFilter filter,
   auto rooms = rooms_.list(filter);
   if (cluster_) list_remote_rooms(filter, rooms);
   return rooms;
+}
+
+// Offsets rather than keys: the listing's order (fullest first) changes as rooms fill, so a
+// client paging through it may see a room twice or miss one that moved; the total tells it.
+RoomPage GameCore::list_room_page(rooms::RoomFilter filter, uint32_t offset) const {
+  const uint32_t limit =
+      filter.limit == 0 ? kDefaultListLimit : std::min(filter.limit, kMaxListLimit);
+  filter.limit = UINT32_MAX;
+  auto all = list_rooms(filter, true);
+  RoomPage page;
+  page.total = static_cast<uint32_t>(all.size());
+  if (offset < all.size()) {
+    const size_t end = std::min(all.size(), static_cast<size_t>(offset) + limit);
+    page.rooms.assign(std::make_move_iterator(all.begin() + offset),
+                      std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end)));
+    if (end < all.size()) page.next = static_cast<uint32_t>(end);
+  }
+  return page;
 }
 
 std::vector<rooms::RoomListing> GameCore::local_rooms() const {

@@ -17,6 +17,7 @@
 
 #include "cluster/link.hpp"
 #include "config/config.hpp"
+#include "core/guard.hpp"
 #include "core/host.hpp"
 #include "core/lobby.hpp"
 #include "core/player_directory.hpp"
@@ -38,7 +39,7 @@ rooms::RoomListing to_listing(const cluster::RoomRecord& record);
 class GameCore final : public Lobby {
  public:
   GameCore(const config::RoomsConfig& config, store::PlayerStore& store,
-           std::vector<rooms::GameType> game_types, Host& host);
+           std::vector<rooms::GameType> game_types, Host& host, GuardSettings guard = {});
 
   // --- the cluster (game_core_cluster.cpp) -------------------------------------------------
   /// Makes this core one node of a cluster: room ids carry `node_number`, lobby operations
@@ -64,8 +65,12 @@ class GameCore final : public Lobby {
   // --- accounts ----------------------------------------------------------------------------
   /// Checks credentials with the store (guest: find or create by device; password: verify;
   /// create_account: register). `done` runs on a store thread.
-  void authenticate(Credentials credentials, store::PlayerStore::PlayerCallback done) override;
-  Refusal login_refusal(store::Status status, const store::Player& player) const override;
+  void authenticate(Credentials credentials, LoginCallback done) override;
+  /// What the player is told for a store answer that is not ok (BANNED carries the reason).
+  Refusal login_refusal(store::Status status, const store::Player& player) const;
+  /// The per-address and per-account limits (the server counts connections with it).
+  Guard& guard() { return guard_; }
+  const Guard& guard() const { return guard_; }
   /// Binds an authenticated player to its new session and closes the player's older session
   /// (one player, one session). Returns the new reconnect token and any held seat.
   Binding bind(const store::Player& player, SessionAddress address) override;
@@ -117,6 +122,7 @@ class GameCore final : public Lobby {
   /// `unbounded`).
   std::vector<rooms::RoomListing> list_rooms(rooms::RoomFilter filter,
                                              bool unbounded = false) const override;
+  RoomPage list_room_page(rooms::RoomFilter filter, uint32_t offset) const override;
   /// One room's handle and listing; null handle if unknown.
   std::shared_ptr<rooms::Room> find_room(RoomId id, rooms::RoomListing* listing = nullptr) const;
   std::vector<std::shared_ptr<rooms::Room>> all_rooms() const { return rooms_.all(); }
@@ -166,6 +172,9 @@ class GameCore final : public Lobby {
   std::shared_ptr<rooms::Room> start_room(const rooms::GameType& type, const std::string& name,
                                           uint32_t max_players);
   RoomOutcome reserved(rooms::Reservation r) const;
+  // ROOM_LIMIT when this node runs its maximum of rooms.
+  Refusal check_room_count() const;
+  void authenticate_password(Credentials c, LoginCallback done);
   // Revokes the player's token and releases its seat for good, then closes its session.
   bool remove_player(PlayerId player, proto::ErrorCode code, const std::string& reason);
 
@@ -175,6 +184,13 @@ class GameCore final : public Lobby {
   Host& host_;
   rooms::RoomDirectory rooms_;
   PlayerDirectory players_;
+  mutable Guard guard_;  // thread-safe; refusal counters move even in const checks
+  struct RoomCreator {
+    PlayerId player = 0;
+    std::string address;
+  };
+  std::mutex creators_mu_;
+  std::map<RoomId, RoomCreator> creators_;  // rooms players made, for the per-player caps
   std::atomic<uint64_t> next_room_id_{1};
   cluster::Link* cluster_ = nullptr;
   uint32_t node_number_ = 0;             // 0: standalone

@@ -27,6 +27,7 @@ namespace rookery::core {
 struct Refusal {
   proto::ErrorCode code = proto::ERROR_UNSPECIFIED;
   std::string message;
+  uint32_t retry_after_ms = 0;  // when waiting helps (LOGIN_THROTTLED): how long
   explicit operator bool() const { return code != proto::ERROR_UNSPECIFIED; }
 };
 
@@ -38,13 +39,24 @@ struct Credentials {
   std::string username;   // password, create_account
   std::string password;   // password, create_account
   std::string display_name;
+  std::string address;  // the client's IP: per-address limits
 };
+
+/// What a login came to: the player, or why not (the refusal is empty on success).
+struct LoginAnswer {
+  Refusal refusal;
+  store::Player player;
+};
+/// Receives a LoginAnswer, once, on any thread.
+using LoginCallback = std::function<void(LoginAnswer)>;
 
 /// What a client asks for when it creates a room.
 struct RoomSpec {
   std::string type;
   std::string name;          // empty: "<type>-<id>"
   uint32_t max_players = 0;  // 0: the type's default
+  PlayerId creator = 0;      // the player asking; 0: an operator (no per-player cap)
+  std::string address = "";  // the creator's IP (the per-address cap)
 };
 
 /// A request this node does not serve itself: the room, or the best place for a new one, is on
@@ -89,15 +101,22 @@ struct Resumed {
   Refusal refusal;
 };
 
+/// One page of a lobby listing, and how many rooms match the filter.
+struct RoomPage {
+  std::vector<rooms::RoomListing> rooms;
+  uint32_t total = 0;
+  uint32_t next = 0;  // the offset of the next page; 0: this was the last
+};
+
 /// What a session asks of the core. Thread-safe; store callbacks run on a store thread.
 class Lobby {
  public:
   virtual ~Lobby() = default;
   /// Checks credentials with the store (guest: find or create by device; password: verify;
-  /// create_account: register). `done` runs on a store thread.
-  virtual void authenticate(Credentials credentials, store::PlayerStore::PlayerCallback done) = 0;
-  /// Refusal for a failed authenticate (the player is told this; BANNED carries the reason).
-  virtual Refusal login_refusal(store::Status status, const store::Player& player) const = 0;
+  /// create_account: register) within the per-address and per-account limits. `done` runs
+  /// once, on a store thread or at once; a refusal is what the player is told (BANNED carries
+  /// the reason).
+  virtual void authenticate(Credentials credentials, LoginCallback done) = 0;
   /// Binds an authenticated player to its new session and closes the player's older session
   /// (one player, one session). Returns the new reconnect token and any held seat.
   virtual Binding bind(const store::Player& player, SessionAddress address) = 0;
@@ -111,6 +130,8 @@ class Lobby {
   /// Rooms for a lobby listing (the limit is bounded).
   virtual std::vector<rooms::RoomListing> list_rooms(rooms::RoomFilter filter,
                                                      bool unbounded = false) const = 0;
+  /// A page of the lobby listing: up to `filter.limit` (bounded) rooms from `offset`.
+  virtual RoomPage list_room_page(rooms::RoomFilter filter, uint32_t offset) const = 0;
   /// True once the server started draining: no new rooms or seats.
   virtual bool draining() const = 0;
   /// Validates `spec`, starts the room and reserves a seat in it for the creator.

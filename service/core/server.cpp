@@ -40,7 +40,8 @@ Server::Server(const config::Config& config, store::PlayerStore& store,
       session_settings_{config.limits, config.server.name, config.rooms.reconnect_grace_ms,
                         config.net.max_connections},
       store_(store),
-      core_(config.rooms, store, std::move(game_types), *this) {
+      core_(config.rooms, store, std::move(game_types), *this,
+            guard_settings(config.limits, config.rooms)) {
   uint32_t n = config_.net.threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (ShardIndex i = 0; i < n; ++i) {
@@ -165,17 +166,23 @@ void Server::post(ShardIndex shard, std::function<void()> fn) {
   asio::post(shards_.at(shard)->io(), std::move(fn));
 }
 
-bool Server::admit_connection() {
+Admission Server::admit_connection(const std::string& ip) {
   const int64_t now = connections_.fetch_add(1, std::memory_order_relaxed) + 1;
   if (now > static_cast<int64_t>(config_.net.max_connections) || draining()) {
     connections_.fetch_sub(1, std::memory_order_relaxed);
-    return false;
+    return Admission::server_full;
   }
-  return true;
+  if (!core_.guard().open_connection(ip)) {
+    connections_.fetch_sub(1, std::memory_order_relaxed);
+    return Admission::address_full;
+  }
+  return Admission::admitted;
 }
 
-void Server::connection_closed(bool admitted) {
-  if (admitted) connections_.fetch_sub(1, std::memory_order_relaxed);
+void Server::connection_closed(const std::string& ip, bool admitted) {
+  if (!admitted) return;
+  connections_.fetch_sub(1, std::memory_order_relaxed);
+  core_.guard().close_connection(ip);
 }
 
 void Server::close_session(SessionAddress address, int code, std::string reason) {

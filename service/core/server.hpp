@@ -57,8 +57,8 @@ class Server final : public rooms::RoomHub, public Host, public ShardContext {
   // --- ShardContext (any shard thread) ---
   const SessionSettings& session_settings() const override { return session_settings_; }
   Lobby& lobby() override { return core_; }
-  bool admit_connection() override;
-  void connection_closed(bool admitted) override;
+  Admission admit_connection(const std::string& ip) override;
+  void connection_closed(const std::string& ip, bool admitted) override;
   SessionId next_session_id() override {
     return next_session_id_.fetch_add(1, std::memory_order_relaxed);
   }

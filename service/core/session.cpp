@@ -1,7 +1,9 @@
 #include "core/session.hpp"
 
 #include <boost/asio/post.hpp>
+#include <charconv>
 
+#include "base/address.hpp"
 #include "base/clock.hpp"
 #include "base/log.hpp"
 #include "core/lobby.hpp"
@@ -46,7 +48,7 @@ bool counts_as_error(proto::ErrorCode code) {
 }  // namespace
 
 Session::Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> transport,
-                 bool refused)
+                 Admission admission)
     : shard_(shard),
       settings_(shard.context().session_settings()),
       id_(id),
@@ -54,7 +56,8 @@ Session::Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> tra
       connected_ms_(steady_ms()),
       last_activity_ms_(connected_ms_),
       bucket_(settings_.limits.msg_burst, static_cast<uint64_t>(connected_ms_)),
-      refused_(refused),
+      admission_(admission),
+      address_(base::ip_of_peer(transport_->peer())),
       transport_index_(static_cast<uint8_t>(transport_->kind())) {}
 
 Session::~Session() = default;
@@ -70,11 +73,17 @@ void Session::start() {
 }
 
 void Session::on_open() {
-  if (refused_) {
+  if (admission_ == Admission::server_full) {
     log::warn("connection refused: --max-connections reached",
               {{"peer", transport_->peer()},
                {"max_connections", std::to_string(settings_.max_connections)}});
     close(CloseReason::refused, proto::SERVER_FULL, "server is full, try again later");
+  } else if (admission_ == Admission::address_full) {
+    // Not logged per connection: a flood from one address would flood the log too; the
+    // refusals are counted (rookery_limit_refusals_total).
+    close(CloseReason::refused, proto::ADDRESS_LIMIT,
+          "too many connections from your address (at most " +
+              std::to_string(settings_.limits.max_connections_per_address) + ")");
   }
 }
 
@@ -105,13 +114,13 @@ void Session::reply(uint32_t request_id, proto::Envelope& env) {
 }
 
 void Session::error(uint32_t request_id, proto::ErrorCode code, const std::string& message,
-                    bool counts) {
+                    bool counts, uint32_t retry_after_ms) {
   if (counts && ++errors_ > settings_.limits.max_errors) {
     close(CloseReason::protocol_error, proto::TOO_MANY_ERRORS,
           "too many bad messages; last: " + message);
     return;
   }
-  send(proto::make_error_frame(request_id, code, message, false));
+  send(proto::make_error_frame(request_id, code, message, false, retry_after_ms));
 }
 
 void Session::close(CloseReason reason, int code, const std::string& message, uint32_t request_id) {
@@ -160,7 +169,7 @@ void Session::reap(bool force) {
   }
   reaped_ = true;
   --shard_.stats().open[transport_index_];
-  shard_.context().connection_closed(!refused_);
+  shard_.context().connection_closed(address_, admission_ == Admission::admitted);
   shard_.remove(id_);
 }
 
@@ -202,7 +211,7 @@ void Session::sweep(int64_t now_ms) {
 }
 
 void Session::on_message(std::string_view bytes) {
-  if (closed_ || refused_) return;
+  if (closed_ || admission_ != Admission::admitted) return;
   const int64_t now = steady_ms();
   last_activity_ms_ = now;
   auto& stats = shard_.stats();
@@ -231,7 +240,7 @@ bool Session::within_rate(int64_t now) {
 }
 
 void Session::on_extra_frames(uint64_t count) {
-  if (closed_ || refused_) return;
+  if (closed_ || admission_ != Admission::admitted) return;
   const int64_t now = steady_ms();
   last_activity_ms_ = now;
   // Each such frame takes a token like a message; an empty bucket is an offence as for one.
@@ -381,32 +390,33 @@ void Session::on_login(uint32_t rid, const proto::Login& m) {
       return;
   }
   c.display_name = m.display_name();
+  c.address = address_;
   phase_ = Phase::authenticating;
   // The store answers on its own thread; hop back to this shard and find the session again
   // (it may have closed meanwhile).
   Shard* shard = &shard_;
   const SessionId sid = id_;
-  lobby().authenticate(std::move(c), [shard, sid, rid](store::Status st, store::Player p) {
-    asio::post(shard->io(), [shard, sid, rid, st, p = std::move(p)]() mutable {
-      if (Session* s = shard->find(sid)) s->on_login_done(rid, st, std::move(p));
+  lobby().authenticate(std::move(c), [shard, sid, rid](LoginAnswer answer) {
+    asio::post(shard->io(), [shard, sid, rid, answer = std::move(answer)]() mutable {
+      if (Session* s = shard->find(sid)) s->on_login_done(rid, std::move(answer));
     });
   });
 }
 
-void Session::on_login_done(uint32_t rid, store::Status status, store::Player player) {
+void Session::on_login_done(uint32_t rid, LoginAnswer answer) {
   if (closed_) return;
-  if (status != store::Status::ok) {
+  if (const Refusal& r = answer.refusal) {
     phase_ = Phase::awaiting_login;
-    const Refusal r = lobby().login_refusal(status, player);
     if (r.code == proto::BANNED) {
       close(CloseReason::kicked, r.code, r.message, rid);
       return;
     }
-    // Failed logins count as errors, so password guessing on one connection is bounded.
-    error(rid, r.code, r.message,
-          status != store::Status::failed && status != store::Status::overloaded);
+    // Failed logins count as errors, so password guessing on one connection is bounded; a
+    // store that could not answer is not the client's fault.
+    error(rid, r.code, r.message, r.code != proto::STORE_UNAVAILABLE, r.retry_after_ms);
     return;
   }
+  const store::Player& player = answer.player;
   player_ = player.id;
   display_name_ = player.display_name;
   const Binding b = lobby().bind(player, SessionAddress{shard_.index(), id_});
@@ -539,9 +549,20 @@ void Session::on_list_rooms(uint32_t rid, const proto::ListRooms& m) {
   f.include_full = m.include_full();
   f.include_locked = m.include_locked();
   f.limit = m.limit();
+  // The cursor is the next page's offset as text; clients treat it as opaque.
+  uint32_t offset = 0;
+  if (!m.cursor().empty()) {
+    const auto [end, ec] =
+        std::from_chars(m.cursor().data(), m.cursor().data() + m.cursor().size(), offset);
+    if (ec != std::errc() || end != m.cursor().data() + m.cursor().size()) {
+      error(rid, proto::INVALID_ARGUMENT, "cursor is not one this server gave");
+      return;
+    }
+  }
+  const RoomPage page = lobby().list_room_page(f, offset);
   proto::Envelope out;
   auto* list = out.mutable_room_list();
-  for (const auto& l : lobby().list_rooms(f)) {
+  for (const auto& l : page.rooms) {
     auto* r = list->add_rooms();
     r->set_room_id(l.id);
     r->set_type(l.type);
@@ -551,6 +572,8 @@ void Session::on_list_rooms(uint32_t rid, const proto::ListRooms& m) {
     r->set_state(l.state == rooms::Room::State::locked ? proto::LOCKED : proto::OPEN);
     r->set_tick_hz(l.tick_hz);
   }
+  list->set_total(page.total);
+  if (page.next != 0) list->set_next_cursor(std::to_string(page.next));
   reply(rid, out);
 }
 
@@ -596,7 +619,8 @@ void Session::seat_in(uint32_t rid, const RoomOutcome& outcome) {
 
 void Session::on_create_room(uint32_t rid, const proto::CreateRoom& m) {
   if (!can_join(rid)) return;
-  seat_in(rid, lobby().create_and_reserve(RoomSpec{m.type(), m.name(), m.max_players()}));
+  seat_in(rid, lobby().create_and_reserve(
+                   RoomSpec{m.type(), m.name(), m.max_players(), player_, address_}));
 }
 
 void Session::on_join_room(uint32_t rid, const proto::JoinRoom& m) {

@@ -34,13 +34,16 @@ class Shard;
 struct Binding;
 struct RoomOutcome;
 struct Redeemed;
+struct LoginAnswer;
+enum class Admission : uint8_t;
 struct Redirection;
 
 /// One connected client. Lives on its shard's thread; owned by the shard's session table.
 class Session final : public net::TransportOwner {
  public:
-  /// `refused`: over --max-connections; the session only sends SERVER_FULL and closes.
-  Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> transport, bool refused);
+  /// Not admitted: the session only says why (SERVER_FULL, ADDRESS_LIMIT) and closes.
+  Session(Shard& shard, SessionId id, std::unique_ptr<net::Transport> transport,
+          Admission admission);
   ~Session() override;
 
   /// Starts the transport.
@@ -77,13 +80,13 @@ class Session final : public net::TransportOwner {
 
   void reply(uint32_t request_id, proto::Envelope& env);
   void error(uint32_t request_id, proto::ErrorCode code, const std::string& message,
-             bool counts = true);
+             bool counts = true, uint32_t retry_after_ms = 0);
   void handle(const proto::Envelope& env);
   // Takes a token for one inbound frame; false (and an offence, perhaps the close) if none.
   bool within_rate(int64_t now);
   void on_hello(uint32_t rid, const proto::Hello& m);
   void on_login(uint32_t rid, const proto::Login& m);
-  void on_login_done(uint32_t rid, store::Status status, store::Player player);
+  void on_login_done(uint32_t rid, LoginAnswer answer);  // by value: moved in from a post
   void on_ticket(uint32_t rid, const std::string& ticket);
   void on_redeemed(uint32_t rid, Redeemed redeemed);  // by value: moved in from a post
   void on_routed(uint32_t rid, Redirection redirection);
@@ -125,7 +128,8 @@ class Session final : public net::TransportOwner {
   uint32_t errors_ = 0;
   uint32_t rate_offences_ = 0;
   Phase phase_ = Phase::awaiting_hello;
-  bool refused_;
+  Admission admission_;
+  std::string address_;  // the client's IP, for the per-address limits
   bool closed_ = false;  // the game side is over; the socket may still be flushing
   bool reaped_ = false;  // left the shard's table and the connection count
   bool logged_in_counted_ = false;

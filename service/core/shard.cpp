@@ -1,5 +1,7 @@
 #include "core/shard.hpp"
 
+#include "base/address.hpp"
+
 #include <boost/asio/post.hpp>
 
 #include "base/clock.hpp"
@@ -55,7 +57,6 @@ void Shard::stop_and_join() {
 
 void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
   const auto& limits = context_.session_settings().limits;
-  const bool admitted = context_.admit_connection();
   std::unique_ptr<net::Transport> transport;
   if (websocket) {
     transport = std::make_unique<net::WsTransport>(
@@ -64,12 +65,14 @@ void Shard::on_accept(asio::ip::tcp::socket socket, bool websocket) {
   } else {
     transport = std::make_unique<net::TcpTransport>(std::move(socket), limits.max_frame_bytes);
   }
-  adopt(std::move(transport), admitted);
+  const Admission admission = context_.admit_connection(base::ip_of_peer(transport->peer()));
+  adopt(std::move(transport), admission);
 }
 
-std::shared_ptr<Session> Shard::adopt(std::unique_ptr<net::Transport> transport, bool admitted) {
+std::shared_ptr<Session> Shard::adopt(std::unique_ptr<net::Transport> transport,
+                                      Admission admission) {
   const SessionId id = context_.next_session_id();
-  auto session = std::make_shared<Session>(*this, id, std::move(transport), !admitted);
+  auto session = std::make_shared<Session>(*this, id, std::move(transport), admission);
   sessions_.emplace(id, session);
   session->start();
   return session;

@@ -28,6 +28,9 @@ class Lobby;
 class Session;
 struct SessionSettings;
 
+/// Whether a new connection may stay, and if not why (the session says so and closes).
+enum class Admission : uint8_t { admitted, server_full, address_full };
+
 /// What a shard and its sessions need from the server that runs them. Server implements it;
 /// Session's unit tests give a shard a fake (one shard, a fake core).
 class ShardContext {
@@ -39,10 +42,11 @@ class ShardContext {
   virtual Lobby& lobby() = 0;
   /// Runs `fn` on shard `shard`'s thread (where a room lives), later.
   virtual void post(ShardIndex shard, std::function<void()> fn) = 0;
-  /// Admission: counts a new connection; false if over --max-connections or draining.
-  virtual bool admit_connection() = 0;
-  /// A connection ended (admitted or not).
-  virtual void connection_closed(bool admitted) = 0;
+  /// Admission: counts a new connection from `ip`, or says why not (over --max-connections,
+  /// draining, over the address's cap).
+  virtual Admission admit_connection(const std::string& ip) = 0;
+  /// A connection from `ip` ended (admitted or not).
+  virtual void connection_closed(const std::string& ip, bool admitted) = 0;
   /// A process-wide unique session id.
   virtual SessionId next_session_id() = 0;
   /// Answers plain HTTP requests on the WebSocket port (the web game, if configured).
@@ -90,9 +94,9 @@ class Shard {
   ShardStats& stats() { return stats_; }
 
   // --- shard-thread only ---
-  /// Starts a session on a new connection's transport (`admitted`: within --max-connections,
-  /// else it only says SERVER_FULL). The listeners call it; tests hand it a fake transport.
-  std::shared_ptr<Session> adopt(std::unique_ptr<net::Transport> transport, bool admitted);
+  /// Starts a session on a new connection's transport (not admitted: it only says why, then
+  /// closes). The listeners call it; tests hand it a fake transport.
+  std::shared_ptr<Session> adopt(std::unique_ptr<net::Transport> transport, Admission admission);
   /// The session with this id, or null.
   Session* find(SessionId id);
   /// Queues `frames` to every listed session and flushes once at the end of the loop turn.

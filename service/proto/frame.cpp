@@ -22,13 +22,15 @@ std::shared_ptr<const std::string> make_frame(const Envelope& env) {
 }
 
 std::shared_ptr<const std::string> make_error_frame(uint32_t request_id, ErrorCode code,
-                                                    const std::string& message, bool fatal) {
+                                                    const std::string& message, bool fatal,
+                                                    uint32_t retry_after_ms) {
   Envelope env;
   env.set_request_id(request_id);
   auto* e = env.mutable_error();
   e->set_code(code);
   e->set_message(message);
   e->set_fatal(fatal);
+  e->set_retry_after_ms(retry_after_ms);
   return make_frame(env);
 }
 

@@ -17,6 +17,7 @@ std::shared_ptr<const std::string> make_frame(const Envelope& env);
 
 /// An Error envelope frame answering `request_id`.
 std::shared_ptr<const std::string> make_error_frame(uint32_t request_id, ErrorCode code,
-                                                    const std::string& message, bool fatal);
+                                                    const std::string& message, bool fatal,
+                                                    uint32_t retry_after_ms = 0);
 
 }  // namespace rookery::proto

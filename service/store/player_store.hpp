@@ -77,9 +77,16 @@ class PlayerStore {
 
   virtual ~PlayerStore() = default;
 
-  /// Finds or creates the guest player bound to `device_id`.
-  virtual void login_guest(std::string device_id, std::string display_name,
+  /// Whether login_guest may create the account for an unknown device.
+  enum class NewGuest { allowed, refused };
+  /// Finds or (when `create` allows) creates the guest player bound to `device_id`;
+  /// not_found for an unknown device that may not be created (a per-address limit).
+  virtual void login_guest(std::string device_id, std::string display_name, NewGuest create,
                            PlayerCallback done) = 0;
+  /// login_guest that may create the account.
+  void login_guest(std::string device_id, std::string display_name, PlayerCallback done) {
+    login_guest(std::move(device_id), std::move(display_name), NewGuest::allowed, std::move(done));
+  }
   /// Creates a password account; username_taken if it exists.
   virtual void register_password(std::string username, std::string password,
                                  std::string display_name, PlayerCallback done) = 0;

@@ -222,7 +222,8 @@ SqlStore::SqlStore(const StoreOptions& options, Dialect dialect)
 
 SqlStore::~SqlStore() = default;
 
-void SqlStore::login_guest(std::string device_id, std::string display_name, PlayerCallback done) {
+void SqlStore::login_guest(std::string device_id, std::string display_name, NewGuest create,
+                           PlayerCallback done) {
   auto finish = impl_->track(std::move(done));
   if (!valid_device_id(device_id) || (!display_name.empty() && !valid_display_name(display_name))) {
     impl_->reject(Status::invalid, std::move(finish));
@@ -230,7 +231,7 @@ void SqlStore::login_guest(std::string device_id, std::string display_name, Play
   }
   impl_->enqueue<Player>(
       kWrite,
-      [device_id = std::move(device_id), display_name = std::move(display_name)](
+      [device_id = std::move(device_id), display_name = std::move(display_name), create](
           sql::Connection& db, int64_t now_ms, Player& out) {
         {
           auto row = db.query(Query::player_by_device, device_id);
@@ -239,6 +240,7 @@ void SqlStore::login_guest(std::string device_id, std::string display_name, Play
             return admit(db, now_ms, out);
           }
         }
+        if (create == NewGuest::refused) return Status::not_found;
         // The name given now is used only when the account is created.
         {
           auto row = db.query(Query::insert_guest, device_id, display_name, now_ms);

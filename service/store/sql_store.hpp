@@ -30,7 +30,9 @@ class SqlStore : public Store {
   SqlStore(const SqlStore&) = delete;
   SqlStore& operator=(const SqlStore&) = delete;
 
-  void login_guest(std::string device_id, std::string display_name, PlayerCallback done) override;
+  using PlayerStore::login_guest;
+  void login_guest(std::string device_id, std::string display_name, NewGuest create,
+                   PlayerCallback done) override;
   void register_password(std::string username, std::string password, std::string display_name,
                          PlayerCallback done) override;
   void login_password(std::string username, std::string password, PlayerCallback done) override;

@@ -39,6 +39,11 @@ const std::vector<std::string> kAllKeys = {
     "idle_timeout_ms",
     "outbound_queue_bytes",
     "max_errors",
+    "max_connections_per_address",
+    "accounts_per_address_per_minute",
+    "password_failures_per_account",
+    "password_failures_per_address",
+    "limits_exempt",
     "empty_room_timeout_ms",
     "reconnect_grace_ms",
     "input_queue",
@@ -47,6 +52,9 @@ const std::vector<std::string> kAllKeys = {
     "spelltraction_max_players",
     "relay_tick_hz",
     "relay_max_players",
+    "max_rooms",
+    "max_rooms_per_player",
+    "max_rooms_per_address",
     "web_root",
     "db",
     "synchronous",
@@ -472,8 +480,8 @@ TEST(ConfigTest, DumpListsEveryKeyInOrder) {
 Config non_default() {
   Config config;
   config.net = {"0.0.0.0", 1, 2, 3, 4, 5, "web"};
-  config.limits = {2048, 6, 7, 1000, 2000, 8192, 8};
-  config.rooms = {3000, 4000, 9, 10, 500, 11, 12, 13};
+  config.limits = {2048, 6, 7, 1000, 2000, 8192, 8, 16, 17, 18, 19, "10.0.0.0/8"};
+  config.rooms = {3000, 4000, 9, 10, 500, 11, 12, 13, 20, 21, 22};
   config.store = {"/srv/rookery.db", "normal", 14, 99, 7, 3};
   config.http = {"::1", 15, "admin-ui"};
   config.server = {"test-server", 5000, "json", "warn"};
@@ -515,6 +523,15 @@ TEST(ConfigTest, ClusterKeysAreChecked) {
   EXPECT_THROW(parse_args({"--node-id", "a b"}), ConfigError);
   EXPECT_THROW(parse_args({"--cluster-name", "x:y"}), ConfigError);
   EXPECT_THROW(parse_args({"--lease-ms", "10"}), ConfigError);
+}
+
+TEST(ConfigTest, ExemptAddressesMustParse) {
+  EXPECT_NO_THROW(parse_args({"--limits-exempt", "10.0.0.0/8, 2001:db8::/32,192.0.2.7"}));
+  EXPECT_NO_THROW(parse_args({"--limits-exempt", ""}));
+  const std::string bad = error_of({"--limits-exempt", "10.0.0.0/33"});
+  EXPECT_NE(bad.find("limits_exempt"), std::string::npos) << bad;
+  EXPECT_NE(bad.find("10.0.0.0/33"), std::string::npos) << bad;
+  EXPECT_THROW(parse_args({"--limits-exempt", "localhost"}), ConfigError);
 }
 
 TEST(ConfigTest, DumpRoundTripsThroughTheConfigFile) {

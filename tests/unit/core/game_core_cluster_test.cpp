@@ -173,9 +173,9 @@ struct ClusterRulesTest : ::testing::Test {
     std::promise<store::Player> p;
     Credentials c;
     c.device_id = device;
-    a->authenticate(c, [&](store::Status st, store::Player pl) {
-      EXPECT_EQ(st, store::Status::ok);
-      p.set_value(pl);
+    a->authenticate(c, [&](LoginAnswer answer) {
+      EXPECT_FALSE(answer.refusal) << answer.refusal.message;
+      p.set_value(answer.player);
     });
     return p.get_future().get();
   }

@@ -40,14 +40,17 @@ struct GameCoreTest : ::testing::Test {
     host.io.poll();
   }
 
+  LoginAnswer login(Credentials c) {
+    std::promise<LoginAnswer> p;
+    core->authenticate(std::move(c), [&](LoginAnswer a) { p.set_value(std::move(a)); });
+    return p.get_future().get();
+  }
   store::Player guest(const std::string& device) {
-    std::promise<std::pair<store::Status, store::Player>> p;
     Credentials c;
     c.device_id = device;
-    core->authenticate(c, [&](store::Status st, store::Player pl) { p.set_value({st, pl}); });
-    auto [st, player] = p.get_future().get();
-    EXPECT_EQ(st, store::Status::ok);
-    return player;
+    const LoginAnswer a = login(c);
+    EXPECT_FALSE(a.refusal) << a.refusal.message;
+    return a.player;
   }
 };
 
@@ -138,12 +141,9 @@ TEST_F(GameCoreTest, BanIsStoredThenEnforcedEverywhere) {
   EXPECT_EQ(host.closed[0].reason, "banned: spam");
   EXPECT_EQ(core->resume(b.token, {0, 42}).refusal.code, proto::RECONNECT_EXPIRED);
 
-  std::promise<std::pair<store::Status, store::Player>> again;
   Credentials c;
   c.device_id = "device-ban";
-  core->authenticate(c, [&](store::Status st, store::Player pl) { again.set_value({st, pl}); });
-  const auto [st, player] = again.get_future().get();
-  const Refusal r = core->login_refusal(st, player);
+  const Refusal r = login(c).refusal;
   EXPECT_EQ(r.code, proto::BANNED);
   EXPECT_EQ(r.message, "banned: spam");
 }
@@ -160,6 +160,107 @@ TEST_F(GameCoreTest, LeaderboardAndListLimitsAreBounded) {
   EXPECT_EQ(core->list_rooms(f).size(), 2u);
   f.limit = 0;  // the default
   EXPECT_EQ(core->list_rooms(f).size(), 3u);
+}
+
+TEST_F(GameCoreTest, ListingsPageWithATotal) {
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(core->create_room({"relay", "", 0}).room);
+  rooms::RoomFilter f;
+  f.limit = 2;
+  std::vector<RoomId> seen;
+  uint32_t offset = 0;
+  for (int page = 0; page < 10; ++page) {
+    const RoomPage p = core->list_room_page(f, offset);
+    EXPECT_EQ(p.total, 5u);
+    for (const auto& l : p.rooms) seen.push_back(l.id);
+    if (p.next == 0) break;
+    offset = p.next;
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end());
+  EXPECT_TRUE(core->list_room_page(f, 99).rooms.empty());
+}
+
+// A core with the limits of a hostile-client test: small enough to reach.
+struct GuardedCoreTest : GameCoreTest {
+  void SetUp() override {
+    GameCoreTest::SetUp();
+    GuardSettings g;
+    g.accounts_per_address_per_minute = 2;
+    g.password_failures_per_account = 2;
+    g.rooms_per_player = 2;
+    g.rooms_per_address = 3;
+    config::RoomsConfig rooms;
+    rooms.max_rooms = 4;
+    core = std::make_unique<GameCore>(rooms, *store,
+                                      games::builtin_game_types(games::GameSettings{}), host, g);
+  }
+  LoginAnswer guest_from(const std::string& device, const std::string& ip) {
+    Credentials c;
+    c.device_id = device;
+    c.address = ip;
+    return login(c);
+  }
+  LoginAnswer password(const std::string& user, const std::string& pw, const std::string& ip,
+                       bool create = false) {
+    Credentials c;
+    c.kind = create ? Credentials::Kind::create_account : Credentials::Kind::password;
+    c.username = user;
+    c.password = pw;
+    c.address = ip;
+    return login(c);
+  }
+};
+
+TEST_F(GuardedCoreTest, NewAccountsPerAddressAreCappedButKnownDevicesStillLogIn) {
+  EXPECT_FALSE(guest_from("device-one-0001", "198.51.100.1").refusal);
+  EXPECT_FALSE(guest_from("device-two-0002", "198.51.100.1").refusal);
+  EXPECT_EQ(guest_from("device-three-03", "198.51.100.1").refusal.code, proto::ADDRESS_LIMIT);
+  EXPECT_FALSE(guest_from("device-one-0001", "198.51.100.1").refusal);  // known: logs in
+  EXPECT_FALSE(guest_from("device-three-03", "198.51.100.2").refusal);  // another address
+  EXPECT_EQ(password("newuser", "password1", "198.51.100.1", true).refusal.code,
+            proto::ADDRESS_LIMIT);  // registrations share the budget
+}
+
+TEST_F(GuardedCoreTest, WrongPasswordsBackOffWithoutHashingAndTheOwnerGetsIn) {
+  ASSERT_FALSE(password("erin", "right-password", "198.51.100.5", true).refusal);
+  EXPECT_FALSE(password("erin", "right-password", "198.51.100.5").refusal);  // trusted now
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(password("Erin", "wrong-password", "203.0.113.9").refusal.code,
+              proto::BAD_CREDENTIALS);
+  }
+  const Refusal r = password("erin", "wrong-password", "203.0.113.9").refusal;
+  EXPECT_EQ(r.code, proto::LOGIN_THROTTLED);
+  EXPECT_GT(r.retry_after_ms, 0u);
+  EXPECT_NE(r.message.find("for this account"), std::string::npos) << r.message;
+  // Even the right password waits from the attacker's address...
+  EXPECT_EQ(password("erin", "right-password", "203.0.113.9").refusal.code, proto::LOGIN_THROTTLED);
+  // ...but not from the owner's.
+  EXPECT_FALSE(password("erin", "right-password", "198.51.100.5").refusal);
+}
+
+TEST_F(GuardedCoreTest, RoomCreationIsCappedPerPlayerPerAddressAndPerNode) {
+  auto spec = [](PlayerId p, const std::string& ip) { return RoomSpec{"relay", "", 0, p, ip}; };
+  const auto first = core->create_room(spec(1, "198.51.100.1"));
+  ASSERT_TRUE(first.room);
+  EXPECT_TRUE(core->create_room(spec(1, "198.51.100.1")).room);
+  const auto third = core->create_room(spec(1, "198.51.100.1"));
+  EXPECT_EQ(third.refusal.code, proto::ROOM_LIMIT);
+  EXPECT_NE(third.refusal.message.find("you have 2 open rooms"), std::string::npos);
+  EXPECT_TRUE(core->create_room(spec(2, "198.51.100.1")).room);
+  EXPECT_EQ(core->create_room(spec(3, "198.51.100.1")).refusal.code, proto::ROOM_LIMIT);
+  EXPECT_TRUE(core->create_room(spec(4, "198.51.100.9")).room);  // the node's fourth room
+  const auto node_full = core->create_room(spec(5, "198.51.100.8"));
+  EXPECT_EQ(node_full.refusal.code, proto::ROOM_LIMIT);
+  EXPECT_NE(node_full.refusal.message.find("maximum of 4 rooms"), std::string::npos);
+  EXPECT_EQ(core->join_or_create("spelltraction").refusal.code, proto::ROOM_LIMIT);
+  // A disposed room gives its creator's place back.
+  core->room_disposed(first.room->id());
+  EXPECT_TRUE(core->create_room(spec(1, "198.51.100.1")).room);
+  const auto counts = core->guard().refusals();
+  EXPECT_EQ(counts[static_cast<size_t>(Limit::rooms_per_player)], 1u);
+  EXPECT_EQ(counts[static_cast<size_t>(Limit::rooms_per_address)], 1u);
+  EXPECT_GE(counts[static_cast<size_t>(Limit::rooms_per_node)], 2u);
 }
 
 }  // namespace

@@ -149,7 +149,7 @@ struct SessionTest : SessionHarness {
     o.path = dir.db();
     store = std::make_unique<store::SqliteStore>(o);
     server = std::make_unique<Server>(cfg, *store, games::builtin_game_types({}));
-    session = shard().adopt(std::make_unique<FakeTransport>(wire), true);
+    session = shard().adopt(std::make_unique<FakeTransport>(wire), Admission::admitted);
   }
   void TearDown() override {
     for (const auto& room : server->core().all_rooms()) room->close("test over");
@@ -253,13 +253,18 @@ class FakeLobby final : public Lobby {
   bool is_draining = false;
   store::Status board_status = store::Status::ok;
 
-  void authenticate(Credentials c, store::PlayerStore::PlayerCallback done) override {
+  // The scripted store answer becomes the core's answer: ok, BANNED, or store trouble.
+  void authenticate(Credentials c, LoginCallback done) override {
     logins.push_back(std::move(c));
-    pending_logins.push_back(std::move(done));
-  }
-  Refusal login_refusal(store::Status status, const store::Player& p) const override {
-    if (status == store::Status::banned) return {proto::BANNED, "banned: " + p.ban_reason};
-    return {proto::STORE_UNAVAILABLE, "scripted: store busy"};
+    pending_logins.push_back([done = std::move(done)](store::Status st, store::Player p) {
+      Refusal r;
+      if (st == store::Status::banned) {
+        r = {proto::BANNED, "banned: " + p.ban_reason};
+      } else if (st != store::Status::ok) {
+        r = {proto::STORE_UNAVAILABLE, "scripted: store busy"};
+      }
+      done({r, std::move(p)});
+    });
   }
   Binding bind(const store::Player& p, SessionAddress) override {
     Binding b;
@@ -286,6 +291,13 @@ class FakeLobby final : public Lobby {
     l.members = 1;
     l.max_players = 2;
     return {l};
+  }
+  RoomPage list_room_page(rooms::RoomFilter f, uint32_t offset) const override {
+    RoomPage page;
+    page.rooms = list_rooms(f, false);
+    page.total = 1;
+    page.next = offset;  // scripted: echoes the offset it was given as the next one
+    return page;
   }
   bool draining() const override { return is_draining; }
   RoomOutcome create_and_reserve(const RoomSpec& spec) override {
@@ -337,8 +349,8 @@ class FakeContext final : public ShardContext {
   void post(ShardIndex, std::function<void()> fn) override {
     boost::asio::post(shard->io(), std::move(fn));
   }
-  bool admit_connection() override { return true; }
-  void connection_closed(bool admitted) override {
+  Admission admit_connection(const std::string&) override { return Admission::admitted; }
+  void connection_closed(const std::string&, bool admitted) override {
     ++(admitted ? admitted_closed : refused_closed);
   }
   SessionId next_session_id() override { return next_id_++; }
@@ -358,7 +370,7 @@ struct SessionFakeCoreTest : SessionHarness {
     context.settings.limits.max_errors = 3;
     the_shard = std::make_unique<Shard>(context, 0);
     context.shard = the_shard.get();
-    session = shard().adopt(std::make_unique<FakeTransport>(wire), true);
+    session = shard().adopt(std::make_unique<FakeTransport>(wire), Admission::admitted);
   }
   Shard& shard() override { return *the_shard; }
 
