@@ -8,6 +8,7 @@
 
 #include "base/clock.hpp"
 #include "base/log.hpp"
+#include "base/text.hpp"
 #include "config/config.hpp"
 #include "core/server.hpp"
 
@@ -289,23 +290,36 @@ AdminApi::Answer AdminApi::login(Ctx& ctx) {
                 "username and password (strings) are required");
   }
   // The password check runs on the store's KDF pool; Auth calls back on this thread.
-  auth_.login(
-      std::string(u->as_string()), std::string(p->as_string()), ctx.peer,
-      [this, request = ctx.request, respond = ctx.respond, peer = ctx.peer](Auth::LoginResult r) {
-        const Request& rq = *request;
-        if (!r.session) {
-          respond(fail(rq, static_cast<bhttp::status>(r.status),
-                       r.status == 429 ? "rate_limited" : "unauthorized", r.message));
-          return;
-        }
-        log::info("admin login", {{"user", r.session->username}, {"peer", peer}});
-        Reply reply = ok(rq, json::object{{"username", r.session->username},
-                                          {"role", to_string(r.session->role)},
-                                          {"csrf_token", r.session->csrf},
-                                          {"token", r.session->token}});
-        reply.response.set(bhttp::field::set_cookie, auth_.cookie_for(r.session));
-        respond(std::move(reply));
-      });
+  auth_.login(std::string(u->as_string()), std::string(p->as_string()), ctx.peer,
+              [this, request = ctx.request, respond = ctx.respond, peer = ctx.peer,
+               name = std::string(u->as_string())](Auth::LoginResult r) {
+                const Request& rq = *request;
+                // Every login is audited, failures too, with where it came from.
+                const std::string agent(rq[bhttp::field::user_agent].substr(0, 200));
+                const std::string who = base::clean_text(name.empty() ? "?" : name, 64);
+                if (!r.session) {
+                  log::warn("admin login failed",
+                            {{"user", who}, {"peer", peer}, {"status", std::to_string(r.status)}});
+                  audit(who, "auth.login_failed", "user:" + who,
+                        r.message + "; from " + peer + "; agent " + agent, false);
+                  Reply reply = fail(rq, static_cast<bhttp::status>(r.status),
+                                     r.status == 429 ? "rate_limited" : "unauthorized", r.message);
+                  if (r.retry_after_s > 0) {
+                    reply.response.set(bhttp::field::retry_after, std::to_string(r.retry_after_s));
+                  }
+                  respond(std::move(reply));
+                  return;
+                }
+                log::info("admin login", {{"user", r.session->username}, {"peer", peer}});
+                audit(r.session->username, "auth.login", "user:" + r.session->username,
+                      "from " + peer + "; agent " + agent, true);
+                Reply reply = ok(rq, json::object{{"username", r.session->username},
+                                                  {"role", to_string(r.session->role)},
+                                                  {"csrf_token", r.session->csrf},
+                                                  {"token", r.session->token}});
+                reply.response.set(bhttp::field::set_cookie, auth_.cookie_for(r.session));
+                respond(std::move(reply));
+              });
   return std::nullopt;
 }
 

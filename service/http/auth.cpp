@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <stdexcept>
 
+#include "base/clock.hpp"
 #include "base/random.hpp"
 
 namespace rookery::http {
@@ -58,58 +59,66 @@ std::string cookie_value(std::string_view header, std::string_view name) {
   return {};
 }
 
-// Failed-login budget: 5 attempts, refilled at one per 12 s (5 a minute) per client address.
-constexpr double kAttemptBurst = 5;
-constexpr double kAttemptsPerSecond = 1.0 / 12.0;
+// The console's login limits: the game's rule (core::Guard), with its own tables and a
+// tighter budget. No address is exempt: the console is where an attacker wins most.
+core::GuardSettings admin_login_limits() {
+  core::GuardSettings s;
+  s.password_failures_per_account = 5;
+  s.password_failures_per_address = 10;
+  s.exempt = {};
+  return s;
+}
+
+// Admin usernames ignore case in the store, so the per-user backoff does too.
+std::string user_key(std::string_view username) {
+  std::string out(username);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
 
 }  // namespace
 
 Auth::Auth(store::AdminStore& store, std::chrono::seconds session_ttl, Post post)
-    : store_(store), ttl_(session_ttl), post_(std::move(post)) {}
-
-bool Auth::take_attempt(const std::string& peer) {
-  const auto now = Clock::now();
-  if (attempts_.size() > 10000) attempts_.clear();  // bound memory under a spray of addresses
-  Attempts& a = attempts_[peer];
-  if (a.last != Clock::time_point{}) {
-    const double elapsed = std::chrono::duration<double>(now - a.last).count();
-    a.tokens = std::min(kAttemptBurst, a.tokens + elapsed * kAttemptsPerSecond);
-  }
-  a.last = now;
-  if (a.tokens < 1) return false;
-  // Taken now, given back on success: checks run concurrently, so a burst of parallel guesses
-  // cannot all pass before the first failure is counted.
-  a.tokens -= 1;
-  return true;
-}
+    : store_(store), ttl_(session_ttl), post_(std::move(post)), limits_(admin_login_limits()) {}
 
 void Auth::login(std::string username, std::string password, std::string peer,
                  std::function<void(LoginResult)> done) {
-  if (!take_attempt(peer)) {
+  const std::string user = user_key(username);
+  core::Limit which = core::Limit::password_account;
+  const int64_t wait = limits_.password_attempt(user, peer, steady_millis(), &which);
+  if (wait > 0) {
     LoginResult r;
     r.status = 429;
-    r.message = "too many failed logins from this address; wait a minute";
+    r.retry_after_s = static_cast<uint32_t>((wait + 999) / 1000);
+    r.message = std::string(which == core::Limit::password_address
+                                ? "too many failed logins from this address"
+                                : "too many failed logins for this user") +
+                "; try again in " + std::to_string(r.retry_after_s) + " s";
     done(std::move(r));
     return;
   }
   // The store verifies on its KDF pool and answers on a store thread; the session table lives
   // on the side-port thread, so the rest happens there.
-  store_.verify_admin(std::move(username), std::move(password),
-                      [this, peer = std::move(peer), done = std::move(done)](
-                          store::Status st, store::AdminUser user) mutable {
-                        post_([this, st, user = std::move(user), peer = std::move(peer),
-                               done = std::move(done)] { done(finish_login(st, user, peer)); });
-                      });
+  store_.verify_admin(
+      std::move(username), std::move(password),
+      [this, user, peer = std::move(peer), done = std::move(done)](store::Status st,
+                                                                   store::AdminUser admin) mutable {
+        post_([this, st, user = std::move(user), admin = std::move(admin), peer = std::move(peer),
+               done = std::move(done)] { done(finish_login(st, admin, user, peer)); });
+      });
 }
 
 Auth::LoginResult Auth::finish_login(store::Status status, const store::AdminUser& user,
-                                     const std::string& peer) {
+                                     const std::string& key, const std::string& peer) {
   LoginResult r;
   const bool unavailable = status == store::Status::failed || status == store::Status::overloaded;
-  if (status == store::Status::ok || unavailable) {
-    // Only a wrong guess spends the attempt.
-    Attempts& a = attempts_[peer];
-    a.tokens = std::min(kAttemptBurst, a.tokens + 1);
+  // The attempt was counted as a failure when it began: only a wrong guess keeps it.
+  if (status == store::Status::ok) {
+    limits_.password_succeeded(key, peer);
+  } else if (unavailable) {
+    limits_.password_unanswered(key, peer);
   }
   if (unavailable) {
     r.status = 503;

@@ -1,7 +1,7 @@
 // Admin authentication for the side-port: logins checked against the admin users in the store
 // (same Argon2id KDF as players), sessions held in memory on the side-port thread, a session
 // cookie (HttpOnly, SameSite=Strict) with a CSRF token for browser mutations, and the same
-// token as a bearer credential for scripts. Failed logins are rate-limited per client address.
+// token as a bearer credential for scripts. Failed logins back off per user and per address.
 #pragma once
 
 #include <chrono>
@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/guard.hpp"
 #include "http/http_server.hpp"
 #include "store/admin_store.hpp"
 
@@ -53,6 +54,7 @@ class Auth {
     int status = 401;  // 200, 400, 401, 429 or 503
     std::string message;
     const AdminSession* session = nullptr;
+    uint32_t retry_after_s = 0;  // 429: when to try again
   };
   /// Verifies a username and password without blocking this thread: `done` runs later on the
   /// side-port thread with the result (a session on success).
@@ -72,21 +74,14 @@ class Auth {
   static constexpr const char* kCookieName = "rookery_session";
 
  private:
-  // Takes one attempt from the address's failed-login budget; false if none is left.
-  bool take_attempt(const std::string& peer);
-
   LoginResult finish_login(store::Status status, const store::AdminUser& user,
-                           const std::string& peer);
+                           const std::string& key, const std::string& peer);
 
   store::AdminStore& store_;
   std::chrono::seconds ttl_;
   Post post_;
   std::unordered_map<std::string, AdminSession> sessions_;
-  struct Attempts {
-    double tokens = 5;
-    std::chrono::steady_clock::time_point last{};
-  };
-  std::unordered_map<std::string, Attempts> attempts_;  // failed-login budget per address
+  core::Guard limits_;  // failed logins per user and per address (bounded, with backoff)
 };
 
 /// 32 hex characters from the kernel's CSPRNG.

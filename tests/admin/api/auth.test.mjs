@@ -80,7 +80,7 @@ test('wrong password is 401 and a missing field is 400 (from its own address)', 
   assertError(m, 400);
 });
 
-test('failed logins are rate-limited per address (429), other addresses are not affected', async () => {
+test('failed logins back off (429, Retry-After) and are audited; the owner\'s known address is not locked out', async () => {
   const attempt = (password) =>
     rawRequest({
       method: 'POST',
@@ -91,14 +91,23 @@ test('failed logins are rate-limited per address (429), other addresses are not 
     });
   const statuses = [];
   for (let i = 0; i < 8; i += 1) statuses.push((await attempt(`wrong-password-${i}`)).status);
-  assert.ok(statuses.slice(0, 5).every((s) => s === 401), `first five: ${statuses}`);
-  assert.ok(statuses.slice(5).every((s) => s === 429), `after five failures: ${statuses}`);
-  // Even the right password is refused from that address until the budget refills...
+  // The user's budget is five failures in all (an earlier test spent one): 401s, then 429s.
+  const firstRefusal = statuses.indexOf(429);
+  assert.ok(firstRefusal >= 3 && firstRefusal <= 5, `401s then 429s: ${statuses}`);
+  assert.ok(statuses.slice(firstRefusal).every((s) => s === 429), `after the budget: ${statuses}`);
+  // Even the right password is refused from that address while the backoff lasts...
   const right = await attempt(env.admin.password);
   assertError(right, 429, 'rate_limited');
-  // ...while 127.0.0.1 still logs in.
+  assert.ok(Number(right.headers['retry-after']) >= 1, `Retry-After: ${right.headers['retry-after']}`);
+  // ...while 127.0.0.1, where this user logged in before, still logs in.
   const ok = await call('POST', '/api/v1/auth/login', { body: env.admin });
   assert.equal(ok.status, 200, ok.text);
+  // Each failure is in the audit log with its source address.
+  const audit = await call('GET', '/api/v1/audit?limit=50', { token: ok.json.token });
+  assert.equal(audit.status, 200, audit.text);
+  const failed = JSON.stringify(audit.json).match(/auth\.login_failed/g) || [];
+  assert.ok(failed.length >= 8, `failed logins audited: ${failed.length}`);
+  assert.ok(JSON.stringify(audit.json).includes('127.0.0.3'), 'the source address is recorded');
 });
 
 test('a viewer may read but every operator action is 403', async () => {

@@ -101,12 +101,25 @@ TEST_F(AuthTest, RightPasswordMakesASessionWrongOneDoesNot) {
   EXPECT_FALSE(auth->valid(token));
 }
 
-TEST_F(AuthTest, FailedLoginsAreLimitedPerAddress) {
+TEST_F(AuthTest, FailedLoginsBackOffPerUserAndPerAddress) {
+  ASSERT_EQ(login("boss", "boss-password-1", "10.0.0.9").status, 200);  // boss's own desk
   for (int i = 0; i < 5; ++i)
-    EXPECT_EQ(login("boss", "wrong-password-" + std::to_string(i)).status, 401);
-  EXPECT_EQ(login("boss", "boss-password-1").status, 429);
-  // Another address has its own budget.
-  EXPECT_EQ(login("boss", "boss-password-1", "10.0.0.2").status, 200);
+    EXPECT_EQ(login("Boss", "wrong-password-" + std::to_string(i)).status, 401);
+  const auto locked = login("boss", "boss-password-1");
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_GE(locked.retry_after_s, 1u);
+  EXPECT_NE(locked.message.find("for this user"), std::string::npos) << locked.message;
+  // The user is protected whatever address the guesses come from next...
+  EXPECT_EQ(login("boss", "boss-password-1", "10.0.0.2").status, 429);
+  // ...but its owner, from an address it logged in from before, is not locked out.
+  EXPECT_EQ(login("boss", "boss-password-1", "10.0.0.9").status, 200);
+  // The guessing address may still try other users until its own budget (10) is spent.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(login("ghost" + std::to_string(i), "wrong-password").status, 401) << i;
+  }
+  const auto address = login("ghost9", "wrong-password");
+  EXPECT_EQ(address.status, 429);
+  EXPECT_NE(address.message.find("from this address"), std::string::npos) << address.message;
 }
 
 TEST_F(AuthTest, ParallelGuessesCannotOutrunTheBudget) {
