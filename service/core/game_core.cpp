@@ -52,7 +52,10 @@ void GameCore::authenticate(Credentials c, LoginCallback done) {
                        if (may_create && !(st == store::Status::ok && p.created)) {
                          guard_.refund_new_account(address);
                        }
-                       if (st == store::Status::not_found) return done({new_account_refusal(), {}});
+                       if (st == store::Status::not_found) {
+                         guard_.refused(Limit::new_accounts_per_address);
+                         return done({new_account_refusal(), {}});
+                       }
                        done({login_refusal(st, p), std::move(p)});
                      });
 }
@@ -63,6 +66,7 @@ void GameCore::authenticate_password(Credentials c, LoginCallback done) {
   const int64_t now = steady_millis();
   const bool create = c.kind == Credentials::Kind::create_account;
   if (create && !guard_.take_new_account(c.address, now)) {
+    guard_.refused(Limit::new_accounts_per_address);
     return done({new_account_refusal(), {}});
   }
   const std::string account = account_key(c.username);

@@ -105,10 +105,7 @@ bool Guard::take_new_account(const std::string& ip, int64_t now_ms) {
     b.tokens = std::min<double>(per_minute, b.tokens + std::max(0.0, refill));
   }
   b.last_ms = now_ms;
-  if (b.tokens < 1) {
-    count(Limit::new_accounts_per_address);
-    return false;
-  }
+  if (b.tokens < 1) return false;  // counted by the caller if an account was refused
   b.tokens -= 1;
   return true;
 }

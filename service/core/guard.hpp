@@ -58,8 +58,9 @@ class Guard {
   /// A connection that open_connection admitted ended.
   void close_connection(const std::string& ip);
 
-  /// Takes one of the address's new-account tokens; false (counted) if none is left: a guest
-  /// login may then use an existing account but not create one, a registration is refused.
+  /// Takes one of the address's new-account tokens; false if none is left: a guest login may
+  /// then use an existing account but not create one, a registration is refused (the caller
+  /// counts a refusal with refused() only when an account was refused).
   bool take_new_account(const std::string& ip, int64_t now_ms);
   /// Gives a take_new_account token back (the login did not create an account).
   void refund_new_account(const std::string& ip);
@@ -85,7 +86,7 @@ class Guard {
 
   /// The limits in force.
   const GuardSettings& settings() const { return settings_; }
-  /// Counts a refusal decided elsewhere (rooms_per_node).
+  /// Counts a refusal decided elsewhere (rooms_per_node, new_accounts_per_address).
   void refused(Limit limit) { refusals_[static_cast<size_t>(limit)].fetch_add(1); }
   /// Refusals so far, by Limit.
   std::array<uint64_t, kLimitCount> refusals() const;

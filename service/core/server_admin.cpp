@@ -104,6 +104,7 @@ void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone don
   base.players_online = static_cast<int64_t>(core_.players_connected());
   base.store_queue_depth = store_.queue_depth();
   base.store_errors = static_cast<uint64_t>(store_failures_.load(std::memory_order_relaxed));
+  base.limit_refusals = core_.guard().refusals();
   base.draining = draining();
   base.started_unix_ms = started_unix_ms_;
   base.shards = shards_.size();

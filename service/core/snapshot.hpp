@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/histogram.hpp"
+#include "core/guard.hpp"
 #include "core/shard.hpp"
 
 namespace rookery::core {
@@ -50,6 +51,7 @@ struct ServerSnapshot {
   int64_t players_online = 0;  // with a connected session
   size_t store_queue_depth = 0;
   uint64_t store_errors = 0;  // results the store refused (its own failures: StoreMetrics)
+  std::array<uint64_t, kLimitCount> limit_refusals{};  // by core::Limit (core/guard.hpp)
   bool draining = false;
   int64_t started_unix_ms = 0;
   size_t shards = 0;

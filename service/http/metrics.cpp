@@ -177,6 +177,14 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
       family("rookery_bytes_out_total", "Bytes queued to clients (framed)", MetricType::Counter);
   add(bytes_out, static_cast<double>(t.bytes_out));
 
+  auto limits = family("rookery_limit_refusals_total",
+                       "Requests refused by a per-address, per-account or per-node limit",
+                       MetricType::Counter);
+  for (size_t i = 0; i < core::kLimitCount; ++i) {
+    add(limits, static_cast<double>(s.limit_refusals[i]),
+        {{"limit", core::to_string(static_cast<core::Limit>(i))}});
+  }
+
   auto sq = family("rookery_store_queue_depth", "Store requests waiting", MetricType::Gauge);
   add(sq, static_cast<double>(s.store_queue_depth));
   auto commit = family("rookery_store_commit_duration_seconds",
@@ -222,9 +230,9 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
   add(start, p.start_time_seconds);
 
   for (auto* f : {&open,    &accepted, &closed, &max_conn, &players, &rooms,    &members,   &inputs,
-                  &dropped, &tick,     &lag,    &msg_in,   &msg_out, &bytes_in, &bytes_out, &sq,
-                  &commit,  &se,       &so,     &sr,       &scrape,  &draining, &build,     &cpu,
-                  &rss,     &vsz,      &fds,    &maxfds,   &start}) {
+                  &dropped, &tick,     &lag,    &msg_in,   &msg_out, &bytes_in, &bytes_out, &limits,
+                  &sq,      &commit,   &se,     &so,       &sr,      &scrape,   &draining,  &build,
+                  &cpu,     &rss,      &vsz,    &fds,      &maxfds,  &start}) {
     out.push_back(std::move(*f));
   }
   if (s.cluster) {

@@ -47,6 +47,9 @@ export const rookery = $root.rookery = (() => {
             values[valuesById[27] = "INVALID_INPUT"] = 27;
             values[valuesById[28] = "CLUSTER_UNAVAILABLE"] = 28;
             values[valuesById[29] = "TICKET_INVALID"] = 29;
+            values[valuesById[30] = "ROOM_LIMIT"] = 30;
+            values[valuesById[31] = "ADDRESS_LIMIT"] = 31;
+            values[valuesById[32] = "LOGIN_THROTTLED"] = 32;
             return values;
         })();
 
@@ -1028,6 +1031,7 @@ export const rookery = $root.rookery = (() => {
             ListRooms.prototype.include_full = false;
             ListRooms.prototype.include_locked = false;
             ListRooms.prototype.limit = 0;
+            ListRooms.prototype.cursor = "";
 
             ListRooms.create = function(properties) {
                 return new ListRooms(properties);
@@ -1048,6 +1052,8 @@ export const rookery = $root.rookery = (() => {
                     writer.uint32(24).bool(message.include_locked);
                 if (message.limit != null && $Object.hasOwnProperty.call(message, "limit") && message.limit !== 0)
                     writer.uint32(32).uint32(message.limit);
+                if (message.cursor != null && $Object.hasOwnProperty.call(message, "cursor") && message.cursor !== "")
+                    writer.uint32(42).string(message.cursor);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1115,6 +1121,15 @@ export const rookery = $root.rookery = (() => {
                                 message.limit = value;
                             else
                                 delete message.limit;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.cursor = value;
+                            else
+                                delete message.cursor;
                             continue;
                         }
                     }
@@ -1315,6 +1330,8 @@ export const rookery = $root.rookery = (() => {
             };
 
             RoomList.prototype.rooms = $util.emptyArray;
+            RoomList.prototype.next_cursor = "";
+            RoomList.prototype.total = 0;
 
             RoomList.create = function(properties) {
                 return new RoomList(properties);
@@ -1330,6 +1347,10 @@ export const rookery = $root.rookery = (() => {
                 if (message.rooms != null && message.rooms.length)
                     for (let i = 0; i < message.rooms.length; ++i)
                         $root.rookery.proto.RoomInfo.encode(message.rooms[i], writer.uint32(10).fork(), _depth + 1).ldelim();
+                if (message.next_cursor != null && $Object.hasOwnProperty.call(message, "next_cursor") && message.next_cursor !== "")
+                    writer.uint32(18).string(message.next_cursor);
+                if (message.total != null && $Object.hasOwnProperty.call(message, "total") && message.total !== 0)
+                    writer.uint32(24).uint32(message.total);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1343,7 +1364,7 @@ export const rookery = $root.rookery = (() => {
                     _depth = 0;
                 if (_depth > $Reader.recursionLimit)
                     throw $Error("max depth exceeded");
-                let end, message;
+                let end, message, value;
                 if (length === $undefined)
                     end = reader.len;
                 else {
@@ -1369,6 +1390,24 @@ export const rookery = $root.rookery = (() => {
                             if (!(message.rooms && message.rooms.length))
                                 message.rooms = [];
                             message.rooms.push($root.rookery.proto.RoomInfo.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.next_cursor = value;
+                            else
+                                delete message.next_cursor;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.total = value;
+                            else
+                                delete message.total;
                             continue;
                         }
                     }
@@ -3631,6 +3670,7 @@ export const rookery = $root.rookery = (() => {
             Error.prototype.code = 0;
             Error.prototype.message = "";
             Error.prototype.fatal = false;
+            Error.prototype.retry_after_ms = 0;
 
             Error.create = function(properties) {
                 return new Error(properties);
@@ -3649,6 +3689,8 @@ export const rookery = $root.rookery = (() => {
                     writer.uint32(18).string(message.message);
                 if (message.fatal != null && $Object.hasOwnProperty.call(message, "fatal") && message.fatal !== false)
                     writer.uint32(24).bool(message.fatal);
+                if (message.retry_after_ms != null && $Object.hasOwnProperty.call(message, "retry_after_ms") && message.retry_after_ms !== 0)
+                    writer.uint32(32).uint32(message.retry_after_ms);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -3707,6 +3749,15 @@ export const rookery = $root.rookery = (() => {
                                 message.fatal = value;
                             else
                                 delete message.fatal;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.retry_after_ms = value;
+                            else
+                                delete message.retry_after_ms;
                             continue;
                         }
                     }
