@@ -51,7 +51,17 @@ void write_file(const std::string& path, std::string_view text) {
 std::string exchange(uint16_t port, const std::string& request) {
   asio::io_context io;
   tcp::socket socket(io);
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  // libFuzzer's timeout alarm can interrupt a blocking connect: try again on a fresh socket.
+  for (int attempt = 0;; ++attempt) {
+    boost::system::error_code ec;
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), ec);
+    if (!ec) break;
+    if (ec != asio::error::interrupted || attempt == 10) {
+      std::fprintf(stderr, "cannot connect to the side-port: %s\n", ec.message().c_str());
+      std::abort();
+    }
+    socket = tcp::socket(io);
+  }
   // The server may answer and close before it has read everything (a header over the limit):
   // a failed write or shutdown is an answer too.
   boost::system::error_code ignored;
@@ -68,6 +78,7 @@ std::string exchange(uint16_t port, const std::string& request) {
       got.append(buf, n);
       continue;
     }
+    if (ec == asio::error::interrupted) continue;
     if (ec != asio::error::would_block) break;  // end of stream (or reset): the answer is whole
     const auto waited = std::chrono::steady_clock::now() - start;
     if (got.find("text/event-stream") != std::string::npos &&
