@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& w = fuzz::world();
   auto transport = std::make_unique<fuzz::CheckingTransport>();
   fuzz::CheckingTransport& wire = *transport;
-  const auto session = w.shard().adopt(std::move(transport), true);
+  const auto session = w.shard().adopt(std::move(transport), core::Admission::admitted);
   net::FrameDecoder decoder(w.cfg.limits.max_frame_bytes);
   const auto result =
       decoder.feed(reinterpret_cast<const char*>(data), size, [&](std::string_view frame) {
