@@ -53,6 +53,7 @@ struct RoomsConfig {
   uint32_t spelltraction_max_players = 100;
   uint32_t relay_tick_hz = 20;
   uint32_t relay_max_players = 64;
+  uint32_t checkpoint_ms = 5000;        // running games are saved this often (0: at the end)
   uint32_t max_rooms = 10000;           // rooms on this node at once
   uint32_t max_rooms_per_player = 3;    // open rooms a player created (CreateRoom); 0: no cap
   uint32_t max_rooms_per_address = 10;  // the same per client address; 0: no cap

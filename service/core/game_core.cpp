@@ -270,6 +270,7 @@ std::shared_ptr<rooms::Room> GameCore::start_room(const rooms::GameType& type,
   settings.input_queue = config_.input_queue;
   settings.empty_room_timeout = Millis(config_.empty_room_timeout_ms);
   settings.reconnect_grace = Millis(config_.reconnect_grace_ms);
+  settings.checkpoint_interval = Millis(config_.checkpoint_ms);
   settings.tick_stats = at.tick_stats;
   auto room = std::make_shared<rooms::Room>(id, type.name, room_name, type.make(id), settings,
                                             *at.io, at.shard, host_.room_hub());

@@ -46,6 +46,7 @@ void Room::start() {
   const auto now = SteadyClock::now();
   empty_since_ = now;
   next_tick_ = now;
+  last_checkpoint_ = now;
   game_->step(now);
   schedule_tick();
 }
@@ -91,6 +92,10 @@ void Room::on_tick() {
   if (inputs_.capacity() > 1024) inputs_.shrink_to_fit();
 
   game_->step(started);
+  if (settings_.checkpoint_interval.count() > 0 &&
+      started - last_checkpoint_ >= settings_.checkpoint_interval) {
+    checkpoint(started);
+  }
 
   // One State frame per tick, shared by every member on every shard.
   state_env_.Clear();
@@ -295,19 +300,42 @@ SeatUpdate Room::left_update(Seat seat, uint32_t request_id, const std::string& 
   return u;
 }
 
-void Room::release_seat(Seat seat, const std::string& reason, uint32_t request_id,
-                        bool tell_session) {
+store::MatchResult Room::stint(Seat seat, int64_t now_ms) {
   Member& m = members_[seat];
-  if (m.player == 0) return;
-  // Persist the stint before the seat's score is forgotten.
   store::MatchResult r;
   r.player_id = m.player;
   r.room_type = type_;
   r.room_id = id_;
   r.score = game_->score(seat);
   r.started_ms = m.joined_ms;
-  r.ended_ms = unix_millis();
-  hub_.record_matches({r});
+  r.ended_ms = now_ms;
+  r.continues = m.recorded;
+  r.recorded_score = m.recorded_score;
+  m.recorded = true;
+  m.recorded_score = r.score;
+  return r;
+}
+
+// Writes every stint whose score changed since its last checkpoint (and every new one), in one
+// store request: a kill -9 then loses at most checkpoint_interval of each game.
+void Room::checkpoint(TimePoint now) {
+  last_checkpoint_ = now;
+  std::vector<store::MatchResult> batch;
+  const int64_t now_ms = unix_millis();
+  for (Seat seat = 0; seat < members_.size(); ++seat) {
+    const Member& m = members_[seat];
+    if (m.player == 0 || (m.recorded && m.recorded_score == game_->score(seat))) continue;
+    batch.push_back(stint(seat, now_ms));
+  }
+  if (!batch.empty()) hub_.record_matches(std::move(batch));
+}
+
+void Room::release_seat(Seat seat, const std::string& reason, uint32_t request_id,
+                        bool tell_session) {
+  Member& m = members_[seat];
+  if (m.player == 0) return;
+  // Persist the stint before the seat's score is forgotten.
+  hub_.record_matches({stint(seat, unix_millis())});
   // Free the seat in the catalogs before the session hears Left, so a client that got Left can
   // rely on it (list the room as not full, join it again).
   hub_.seat_gone(m.player, id_);

@@ -38,6 +38,9 @@ struct RoomSettings {
   // A tick with nothing to say (empty delta, no events, no acks) is not broadcast, except one
   // State per this interval as a keep-alive: idle rooms cost almost nothing.
   Millis quiet_state_interval{1000};
+  // Running stints are written this often (a crash loses at most this much of a game); 0: only
+  // when a seat is released.
+  Millis checkpoint_interval{5000};
   TickStats* tick_stats = nullptr;  // shard-owned; null in tests that do not need it
 };
 
@@ -121,7 +124,9 @@ class Room : public std::enable_shared_from_this<Room> {
     int64_t joined_ms = 0;
     uint32_t queued_inputs = 0;
     uint32_t last_seq = 0;
-    bool acked = false;  // sent input this tick
+    bool acked = false;          // sent input this tick
+    bool recorded = false;       // a checkpoint of this stint is in the store
+    int64_t recorded_score = 0;  // the score it wrote
   };
   struct QueuedInput {
     Seat seat;
@@ -135,6 +140,9 @@ class Room : public std::enable_shared_from_this<Room> {
   void finish_tick(TimePoint started);  // timing, empty-room check, next tick
   void expire_held_seats(TimePoint now);
   void release_seat(Seat seat, const std::string& reason, uint32_t request_id, bool tell_session);
+  // The seat's stint as it stands, marked as recorded (for a checkpoint or the release).
+  store::MatchResult stint(Seat seat, int64_t now_ms);
+  void checkpoint(TimePoint now);
   void grant(Seat seat, uint32_t request_id);
   void refuse(const JoinRequest& request, int error_code, const std::string& message);
   void queue_event(proto::Envelope& env);
@@ -165,6 +173,7 @@ class Room : public std::enable_shared_from_this<Room> {
   bool recipients_dirty_ = true;
   TimePoint next_tick_{};
   TimePoint last_broadcast_{};
+  TimePoint last_checkpoint_{};
   TimePoint empty_since_{};
   uint64_t tick_ = 0;
   RoomStats stats_;

@@ -47,13 +47,19 @@ struct Stats {
 };
 
 /// One player's stint in one room, recorded when their seat is released or the room closes.
+/// A player's stint in a room, as it stands: written when the seat is released, and as a
+/// checkpoint every few seconds while the game runs (so a crash loses at most that much). A
+/// checkpoint after the first (`continues`) updates the stint's row and adds only the score
+/// gained since (`score - recorded_score`) to the player's stats.
 struct MatchResult {
   PlayerId player_id = 0;
   std::string room_type;
   uint64_t room_id = 0;
   int64_t score = 0;
-  int64_t started_ms = 0;  // unix ms
-  int64_t ended_ms = 0;
+  int64_t started_ms = 0;      // unix ms; with player and room, names the stint
+  int64_t ended_ms = 0;        // so far, for a checkpoint
+  bool continues = false;      // an earlier checkpoint of this stint was written
+  int64_t recorded_score = 0;  // the score that checkpoint wrote
 };
 
 /// Counters of the store's work, for metrics.

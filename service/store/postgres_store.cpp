@@ -29,6 +29,10 @@ std::string sql_for(Query q) {
   switch (q) {
     case Query::player_by_username:
       return kPlayerColumns + "WHERE lower(username) = lower($1)";
+    case Query::add_gain_to_stats:
+      return "UPDATE player_stats SET total_score = total_score + $2, "
+             "best_score = greatest(best_score, $3), last_played_ms = greatest(last_played_ms, $4) "
+             "WHERE player_id = $1";
     case Query::add_to_stats:
       return "INSERT INTO player_stats AS s (player_id, total_score, games_played, best_score, "
              "last_played_ms) VALUES ($1, $2, 1, $2, $3) "

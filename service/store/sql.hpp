@@ -42,7 +42,9 @@ enum class Query : uint8_t {
   touch_login,         // (id, now_ms)
   set_ban,             // (id, until_ms, reason) -> id if found
   insert_match,        // (player, room_type, room_id, score, started_ms, ended_ms)
+  update_match,        // (score, ended_ms, player, room_id, started_ms): a later checkpoint
   add_to_stats,        // (player, score, ended_ms)
+  add_gain_to_stats,   // (player, gain, score, ended_ms): a later checkpoint's gain
   stats_of,            // (player) -> id, display_name, total, games, best, last_played
   leaderboard,         // (limit, now_ms) -> the stats_of columns
   insert_admin,        // (username, hash, role, now_ms) -> id
@@ -83,6 +85,9 @@ inline std::string common_sql(Query q) {
     case Query::insert_match:
       return "INSERT INTO match_results (player_id, room_type, room_id, score, started_ms, "
              "ended_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    case Query::update_match:
+      return "UPDATE match_results SET score = ?1, ended_ms = ?2 "
+             "WHERE player_id = ?3 AND room_id = ?4 AND started_ms = ?5";
     case Query::stats_of:
       return "SELECT p.id, p.display_name, coalesce(s.total_score, 0), "
              "coalesce(s.games_played, 0), coalesce(s.best_score, 0), "

@@ -364,9 +364,17 @@ void SqlStore::record_matches(std::vector<MatchResult> results, StatusCallback d
         try {
           for (const MatchResult& r : results) {
             // room_id is stored as its int64 bit pattern (SQL integers are signed).
-            db.run(Query::insert_match, r.player_id, r.room_type, static_cast<int64_t>(r.room_id),
-                   r.score, r.started_ms, r.ended_ms);
-            db.run(Query::add_to_stats, r.player_id, r.score, r.ended_ms);
+            const auto room = static_cast<int64_t>(r.room_id);
+            if (r.continues) {
+              // A later checkpoint of the same stint: one row per stint, one game played.
+              db.run(Query::update_match, r.score, r.ended_ms, r.player_id, room, r.started_ms);
+              db.run(Query::add_gain_to_stats, r.player_id, r.score - r.recorded_score, r.score,
+                     r.ended_ms);
+            } else {
+              db.run(Query::insert_match, r.player_id, r.room_type, room, r.score, r.started_ms,
+                     r.ended_ms);
+              db.run(Query::add_to_stats, r.player_id, r.score, r.ended_ms);
+            }
           }
         } catch (const sql::Error& e) {
           // All or nothing: the savepoint undoes the rows already written by this request.

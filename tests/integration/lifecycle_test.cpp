@@ -158,6 +158,39 @@ TEST_F(LifecycleTest, SigtermDrainsClientsAndSavesScores) {
   }
 }
 
+TEST_F(LifecycleTest, KillNineLosesAtMostOneCheckpointOfAGameInProgress) {
+  auto& server = start_server({"--spelltraction-hold-ms", "500", "--checkpoint-ms", "500"});
+  auto a = guest(server, Via::tcp, "device-crash-aaaa");
+  auto b = guest(server, Via::ws, "device-crash-bbbb");
+  const Envelope ja = a->join_or_create("spelltraction");
+  ASSERT_MSG(ja, Joined);
+  const Envelope jb = b->join_or_create("spelltraction");
+  ASSERT_MSG(jb, Joined);
+  SpellModel model;
+  ASSERT_TRUE(model.apply(jb.joined().snapshot()));
+  const ScoredResult r = play_until_scored(*a, *b, model, kLongWait);
+  ASSERT_GE(r.cell, 0);
+  ASSERT_GT(r.scored.seats_size(), 0);
+  // Still playing, nobody left: only a checkpoint can have saved the score. Wait for one (and
+  // its commit), then crash.
+  std::this_thread::sleep_for(1500ms);
+  server.kill_now();
+
+  Database db(server);
+  const std::map<uint32_t, Client*> by_seat = {{a->seat(), a.get()}, {b->seat(), b.get()}};
+  for (const uint32_t seat : r.scored.seats()) {
+    const auto id = static_cast<int64_t>(by_seat.at(seat)->player_id());
+    const auto matches = db.rows("SELECT score FROM match_results WHERE player_id = ?1", id);
+    ASSERT_EQ(matches.size(), 1u) << "the game in progress was lost for player " << id;
+    EXPECT_GE(matches[0][0], static_cast<int64_t>(r.after.scores.at(seat)));
+    const auto stats =
+        db.rows("SELECT total_score, games_played FROM player_stats WHERE player_id = ?1", id);
+    ASSERT_EQ(stats.size(), 1u);
+    EXPECT_EQ(stats[0][0], matches[0][0]);
+    EXPECT_EQ(stats[0][1], 1) << "several checkpoints must count as one game";
+  }
+}
+
 TEST_F(LifecycleTest, AcknowledgedRegistrationSurvivesKillNine) {
   auto& first = start_server();
   std::map<std::string, uint64_t> players;

@@ -52,6 +52,7 @@ const std::vector<std::string> kAllKeys = {
     "spelltraction_max_players",
     "relay_tick_hz",
     "relay_max_players",
+    "checkpoint_ms",
     "max_rooms",
     "max_rooms_per_player",
     "max_rooms_per_address",
@@ -481,7 +482,7 @@ Config non_default() {
   Config config;
   config.net = {"0.0.0.0", 1, 2, 3, 4, 5, "web"};
   config.limits = {2048, 6, 7, 1000, 2000, 8192, 8, 16, 17, 18, 19, "10.0.0.0/8"};
-  config.rooms = {3000, 4000, 9, 10, 500, 11, 12, 13, 20, 21, 22};
+  config.rooms = {3000, 4000, 9, 10, 500, 11, 12, 13, 2500, 20, 21, 22};
   config.store = {"/srv/rookery.db", "normal", 14, 99, 7, 3};
   config.http = {"::1", 15, "admin-ui"};
   config.server = {"test-server", 5000, "json", "warn"};

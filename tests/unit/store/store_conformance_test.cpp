@@ -253,6 +253,35 @@ TYPED_TEST(StoreConformance, FindPlayer) {
   EXPECT_EQ(find(store, guest.player.id + 100).status, Status::not_found);
 }
 
+TYPED_TEST(StoreConformance, CheckpointsOfAStintAreOneGame) {
+  auto opened = this->open();
+  Store& store = *opened;
+  const PlayerId a = login_guest(store, "device-ckpt", "Ck").player.id;
+  MatchResult first{a, "spelltraction", 77, 3, 500, 1000};
+  ASSERT_EQ(record(store, {first}), Status::ok);  // the first checkpoint writes the stint
+  MatchResult later = first;
+  later.score = 8;
+  later.ended_ms = 1500;
+  later.continues = true;
+  later.recorded_score = 3;
+  ASSERT_EQ(record(store, {later}), Status::ok);  // a later one adds only the gain
+  MatchResult final_one = later;
+  final_one.score = 9;
+  final_one.ended_ms = 2000;
+  final_one.recorded_score = 8;
+  ASSERT_EQ(record(store, {final_one}), Status::ok);  // the release
+
+  const auto [status, sa] = stats(store, a);
+  ASSERT_EQ(status, Status::ok);
+  EXPECT_EQ(sa.total_score, 9);
+  EXPECT_EQ(sa.games_played, 1);
+  EXPECT_EQ(sa.best_score, 9);
+  EXPECT_EQ(sa.last_played_ms, 2000);
+  auto raw = this->raw();
+  EXPECT_EQ(raw->scalar("SELECT count(*) FROM match_results WHERE room_id = 77"), "1");
+  EXPECT_EQ(raw->scalar("SELECT score FROM match_results WHERE room_id = 77"), "9");
+}
+
 TYPED_TEST(StoreConformance, RecordMatchesUpdatesStatsAndLeaderboard) {
   auto opened = this->open();
   Store& store = *opened;
