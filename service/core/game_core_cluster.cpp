@@ -321,14 +321,20 @@ void GameCore::redeem(const std::string& ticket, std::function<void(Redeemed)> d
     done({{proto::TICKET_INVALID, to_string(problem)}, {}, nullptr});
     return;
   }
+  // The callback runs on a store thread and must not be a Room's last owner there (a Room dies
+  // on a shard: its timer belongs to that shard's loop), so it hands its reference on.
   store_.find_player(seat->player, [this, seat = std::move(*seat), done = std::move(done)](
-                                       store::Status st, store::Player player) {
+                                       store::Status st, store::Player player) mutable {
     Redeemed out;
     if (st == store::Status::ok && player.banned_until_ms > unix_millis())
       st = store::Status::banned;
     if (st != store::Status::ok) {
       // The seat was held for this player only: give it back.
-      if (seat.room) rooms_.release(seat.room->id());
+      if (seat.room) {
+        rooms_.release(seat.room->id());
+        const ShardIndex shard = seat.room->shard();
+        host_.post(shard, [room = std::move(seat.room)] {});
+      }
       out.refusal = st == store::Status::not_found
                         ? Refusal{proto::TICKET_INVALID, "the ticket's player does not exist"}
                         : login_refusal(st, player);
@@ -336,7 +342,7 @@ void GameCore::redeem(const std::string& ticket, std::function<void(Redeemed)> d
       return;
     }
     out.player = std::move(player);
-    out.room = seat.room;
+    out.room = std::move(seat.room);
     done(std::move(out));
   });
 }
