@@ -101,9 +101,11 @@ void GameCore::authenticate_password(Credentials c, LoginCallback done) {
   };
   if (create) {
     store_.register_password(std::move(c.username), std::move(c.password),
-                             std::move(c.display_name), std::move(answer));
+                             std::move(c.display_name), std::move(answer),
+                             std::move(c.still_wanted));
   } else {
-    store_.login_password(std::move(c.username), std::move(c.password), std::move(answer));
+    store_.login_password(std::move(c.username), std::move(c.password), std::move(answer),
+                          std::move(c.still_wanted));
   }
 }
 
@@ -128,6 +130,8 @@ Refusal GameCore::login_refusal(store::Status status, const store::Player& playe
       return {proto::STORE_UNAVAILABLE, "player store unavailable, retry later"};
     case store::Status::overloaded:
       return {proto::STORE_UNAVAILABLE, "server busy, retry later"};
+    case store::Status::abandoned:  // nobody is left to tell
+      return {proto::STORE_UNAVAILABLE, "the login was dropped: the client had gone"};
   }
   return {proto::INTERNAL, "internal error"};
 }

@@ -40,6 +40,8 @@ struct Credentials {
   std::string password;   // password, create_account
   std::string display_name;
   std::string address;  // the client's IP: per-address limits
+  // False once the client is gone: its password is then not hashed (called on a store thread).
+  store::PlayerStore::StillWanted still_wanted;
 };
 
 /// What a login came to: the player, or why not (the refusal is empty on success).

@@ -131,6 +131,7 @@ void Session::close(CloseReason reason, int code, const std::string& message, ui
         proto::make_error_frame(request_id, static_cast<proto::ErrorCode>(code), message, true));
   }
   closed_ = true;
+  open_->store(false, std::memory_order_relaxed);
   close_started_ms_ = steady_ms();
   release_directory_state(reason, message);
   transport_->close(graceful);
@@ -144,6 +145,7 @@ void Session::on_transport_closed(CloseReason reason, std::string_view detail) {
       transport_->queue(proto::make_error_frame(0, proto::BAD_FRAME, std::string(detail), true));
     }
     closed_ = true;
+    open_->store(false, std::memory_order_relaxed);
     close_started_ms_ = steady_ms();
     release_directory_state(reason, detail);
   }
@@ -391,6 +393,7 @@ void Session::on_login(uint32_t rid, const proto::Login& m) {
   }
   c.display_name = m.display_name();
   c.address = address_;
+  c.still_wanted = [open = open_] { return open->load(std::memory_order_relaxed); };
   phase_ = Phase::authenticating;
   // The store answers on its own thread; hop back to this shard and find the session again
   // (it may have closed meanwhile).

@@ -3,6 +3,7 @@
 // come and go through a Transport (TCP or WebSocket), so both transports share all of this.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -130,6 +131,9 @@ class Session final : public net::TransportOwner {
   Phase phase_ = Phase::awaiting_hello;
   Admission admission_;
   std::string address_;  // the client's IP, for the per-address limits
+  // Cleared when the session closes; the store reads it from its threads (a password waiting
+  // to be hashed for a client that left is skipped).
+  std::shared_ptr<std::atomic<bool>> open_ = std::make_shared<std::atomic<bool>>(true);
   bool closed_ = false;  // the game side is over; the socket may still be flushing
   bool reaped_ = false;  // left the shard's table and the connection count
   bool logged_in_counted_ = false;

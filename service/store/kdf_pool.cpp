@@ -23,10 +23,17 @@ const std::string& KdfPool::dummy_hash() {
   return dummy_;
 }
 
-void KdfPool::hash(std::string secret, std::function<void(Status, std::string)> next) {
+void KdfPool::hash(std::string secret, std::function<void(Status, std::string)> next,
+                   PlayerStore::StillWanted wanted) {
   // Shared, so a refused task can still answer through `refuse_`.
   auto answer = std::make_shared<std::function<void(Status, std::string)>>(std::move(next));
-  const bool queued = pool_.post([secret = std::move(secret), answer] {
+  const bool queued = pool_.post([secret = std::move(secret), answer, wanted = std::move(wanted)] {
+    // A client that left while this waited costs no hash (a login flood that disconnects at
+    // once would otherwise keep the pool busy for nobody).
+    if (wanted && !wanted()) {
+      (*answer)(Status::abandoned, {});
+      return;
+    }
     std::string hash;
     try {
       hash = password::hash(secret);
@@ -41,20 +48,24 @@ void KdfPool::hash(std::string secret, std::function<void(Status, std::string)> 
 }
 
 void KdfPool::verify(bool found, std::string hash, std::string secret,
-                     std::function<void(Status)> next) {
+                     std::function<void(Status)> next, PlayerStore::StillWanted wanted) {
   auto answer = std::make_shared<std::function<void(Status)>>(std::move(next));
-  const bool queued =
-      pool_.post([this, found, hash = std::move(hash), secret = std::move(secret), answer] {
-        bool match = false;
-        try {
-          match = password::verify(found ? hash : dummy_hash(), secret) && found;
-        } catch (const std::exception& e) {
-          log::error("store: password verify failed", {{"error", e.what()}});
-          (*answer)(Status::failed);
-          return;
-        }
-        (*answer)(match ? Status::ok : Status::bad_credentials);
-      });
+  const bool queued = pool_.post([this, found, hash = std::move(hash), secret = std::move(secret),
+                                  answer, wanted = std::move(wanted)] {
+    if (wanted && !wanted()) {
+      (*answer)(Status::abandoned);
+      return;
+    }
+    bool match = false;
+    try {
+      match = password::verify(found ? hash : dummy_hash(), secret) && found;
+    } catch (const std::exception& e) {
+      log::error("store: password verify failed", {{"error", e.what()}});
+      (*answer)(Status::failed);
+      return;
+    }
+    (*answer)(match ? Status::ok : Status::bad_credentials);
+  });
   if (!queued) refuse_([answer] { (*answer)(Status::overloaded); });
 }
 

@@ -27,13 +27,17 @@ class KdfPool {
 
   /// Hashes `secret`, then calls next(ok, hash) (or next(failed, "") if hashing threw) on a KDF
   /// thread; next(overloaded, "") through `refuse` if the queue is full.
-  void hash(std::string secret, std::function<void(Status, std::string)> next);
+  /// `wanted` false when the task's turn comes: next(abandoned, "") without hashing.
+  void hash(std::string secret, std::function<void(Status, std::string)> next,
+            PlayerStore::StillWanted wanted = {});
 
   /// Verifies `secret` against `hash`, or against a dummy hash when `found` is false (an
   /// unknown name must cost one verify too, so timing does not reveal which names exist).
   /// next(ok) on a match, next(bad_credentials) otherwise, next(failed) if it threw;
   /// next(overloaded) through `refuse` if the queue is full.
-  void verify(bool found, std::string hash, std::string secret, std::function<void(Status)> next);
+  /// `wanted` as for hash.
+  void verify(bool found, std::string hash, std::string secret, std::function<void(Status)> next,
+              PlayerStore::StillWanted wanted = {});
 
   /// Passwords waiting.
   size_t pending() const { return pool_.pending(); }

@@ -23,6 +23,7 @@ enum class Status {
   invalid,     // an argument failed validation (too long, bad characters)
   failed,      // database error or database unreachable; logged by the store with its cause
   overloaded,  // a store queue was full: refused at once, nothing was written; retry later
+  abandoned,   // the caller was gone before the work began (StillWanted): nothing was done
 };
 
 /// A player as the game server needs it after login.
@@ -80,6 +81,10 @@ class PlayerStore {
   using StatusCallback = std::function<void(Status)>;
   using StatsCallback = std::function<void(Status, Stats)>;
   using TopCallback = std::function<void(Status, std::vector<Stats>)>;
+  /// Asked (on a store thread) just before a password is hashed: false if whoever asked has gone
+  /// (the client disconnected), so the hash is skipped and the answer is `abandoned`. Empty:
+  /// always wanted.
+  using StillWanted = std::function<bool()>;
 
   virtual ~PlayerStore() = default;
 
@@ -95,9 +100,21 @@ class PlayerStore {
   }
   /// Creates a password account; username_taken if it exists.
   virtual void register_password(std::string username, std::string password,
-                                 std::string display_name, PlayerCallback done) = 0;
+                                 std::string display_name, PlayerCallback done,
+                                 StillWanted wanted) = 0;
+  /// register_password for a caller that stays.
+  void register_password(std::string username, std::string password, std::string display_name,
+                         PlayerCallback done) {
+    register_password(std::move(username), std::move(password), std::move(display_name),
+                      std::move(done), {});
+  }
   /// Verifies a password; bad_credentials for an unknown user or a wrong password.
-  virtual void login_password(std::string username, std::string password, PlayerCallback done) = 0;
+  virtual void login_password(std::string username, std::string password, PlayerCallback done,
+                              StillWanted wanted) = 0;
+  /// login_password for a caller that stays.
+  void login_password(std::string username, std::string password, PlayerCallback done) {
+    login_password(std::move(username), std::move(password), std::move(done), {});
+  }
   /// Records finished stints and adds them to each player's stats, in one transaction.
   virtual void record_matches(std::vector<MatchResult> results, StatusCallback done) = 0;
   /// Reads one player's stats; not_found for an unknown id.

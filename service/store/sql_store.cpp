@@ -260,7 +260,7 @@ void SqlStore::login_guest(std::string device_id, std::string display_name, NewG
 }
 
 void SqlStore::register_password(std::string username, std::string secret, std::string display_name,
-                                 PlayerCallback done) {
+                                 PlayerCallback done, StillWanted wanted) {
   auto finish = impl_->track(std::move(done));
   if (display_name.empty()) display_name = username;
   if (!valid_username(username) || !valid_password(secret) || !valid_display_name(display_name)) {
@@ -270,36 +270,39 @@ void SqlStore::register_password(std::string username, std::string secret, std::
   Impl* impl = impl_.get();
   // Hash on the KDF pool first, then insert on the writer: one statement in one transaction,
   // so an account is either saved whole or not at all.
-  impl->kdf->hash(std::move(secret), [impl, username = std::move(username),
-                                      display_name = std::move(display_name),
-                                      finish = std::move(finish)](Status st,
-                                                                  std::string hash) mutable {
-    if (st != Status::ok) {
-      finish(st, Player{});
-      return;
-    }
-    impl->enqueue<Player>(
-        kWrite,
-        [username = std::move(username), hash = std::move(hash),
-         display_name = std::move(display_name)](sql::Connection& db, int64_t now_ms, Player& out) {
-          try {
-            auto row = db.query(Query::insert_account, username, hash, display_name, now_ms);
-            out.id = returned_id(*row);
-          } catch (const sql::Error& e) {
-            // The only unique column this insert sets is username (in any case).
-            if (e.kind() == sql::Error::Kind::unique_violation) return Status::username_taken;
-            throw;
-          }
-          out.username = username;
-          out.display_name = display_name;
-          out.created = true;
-          return Status::ok;
-        },
-        std::move(finish));
-  });
+  impl->kdf->hash(
+      std::move(secret),
+      [impl, username = std::move(username), display_name = std::move(display_name),
+       finish = std::move(finish)](Status st, std::string hash) mutable {
+        if (st != Status::ok) {
+          finish(st, Player{});
+          return;
+        }
+        impl->enqueue<Player>(
+            kWrite,
+            [username = std::move(username), hash = std::move(hash),
+             display_name = std::move(display_name)](sql::Connection& db, int64_t now_ms,
+                                                     Player& out) {
+              try {
+                auto row = db.query(Query::insert_account, username, hash, display_name, now_ms);
+                out.id = returned_id(*row);
+              } catch (const sql::Error& e) {
+                // The only unique column this insert sets is username (in any case).
+                if (e.kind() == sql::Error::Kind::unique_violation) return Status::username_taken;
+                throw;
+              }
+              out.username = username;
+              out.display_name = display_name;
+              out.created = true;
+              return Status::ok;
+            },
+            std::move(finish));
+      },
+      std::move(wanted));
 }
 
-void SqlStore::login_password(std::string username, std::string secret, PlayerCallback done) {
+void SqlStore::login_password(std::string username, std::string secret, PlayerCallback done,
+                              StillWanted wanted) {
   auto finish = impl_->track(std::move(done));
   if (!valid_username(username) || !valid_password(secret)) {
     impl_->reject(Status::invalid, std::move(finish));
@@ -319,33 +322,35 @@ void SqlStore::login_password(std::string username, std::string secret, PlayerCa
         }
         return Status::ok;
       },
-      [impl, secret = std::move(secret), finish = std::move(finish)](Status status,
-                                                                     Account account) mutable {
+      [impl, secret = std::move(secret), finish = std::move(finish), wanted = std::move(wanted)](
+          Status status, Account account) mutable {
         if (status != Status::ok) {
           finish(status, Player{});
           return;
         }
         const PlayerId id = account.player.id;
-        impl->kdf->verify(account.found, std::move(account.hash), std::move(secret),
-                          [impl, id, finish = std::move(finish)](Status verified) mutable {
-                            if (verified != Status::ok) {
-                              finish(verified, Player{});
-                              return;
-                            }
-                            impl->enqueue<Player>(
-                                kWrite,
-                                [id](sql::Connection& db, int64_t now_ms, Player& out) {
-                                  {
-                                    auto row = db.query(Query::player_by_id, id);
-                                    if (!row->next()) {
-                                      return Status::bad_credentials;  // deleted meanwhile
-                                    }
-                                    read_player(*row, out);
-                                  }
-                                  return admit(db, now_ms, out);
-                                },
-                                std::move(finish));
-                          });
+        impl->kdf->verify(
+            account.found, std::move(account.hash), std::move(secret),
+            [impl, id, finish = std::move(finish)](Status verified) mutable {
+              if (verified != Status::ok) {
+                finish(verified, Player{});
+                return;
+              }
+              impl->enqueue<Player>(
+                  kWrite,
+                  [id](sql::Connection& db, int64_t now_ms, Player& out) {
+                    {
+                      auto row = db.query(Query::player_by_id, id);
+                      if (!row->next()) {
+                        return Status::bad_credentials;  // deleted meanwhile
+                      }
+                      read_player(*row, out);
+                    }
+                    return admit(db, now_ms, out);
+                  },
+                  std::move(finish));
+            },
+            std::move(wanted));
       });
 }
 

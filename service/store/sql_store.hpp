@@ -33,9 +33,12 @@ class SqlStore : public Store {
   using PlayerStore::login_guest;
   void login_guest(std::string device_id, std::string display_name, NewGuest create,
                    PlayerCallback done) override;
+  using PlayerStore::login_password;
+  using PlayerStore::register_password;
   void register_password(std::string username, std::string password, std::string display_name,
-                         PlayerCallback done) override;
-  void login_password(std::string username, std::string password, PlayerCallback done) override;
+                         PlayerCallback done, StillWanted wanted) override;
+  void login_password(std::string username, std::string password, PlayerCallback done,
+                      StillWanted wanted) override;
   void record_matches(std::vector<MatchResult> results, StatusCallback done) override;
   void get_stats(PlayerId player, StatsCallback done) override;
   void top_players(uint32_t limit, TopCallback done) override;

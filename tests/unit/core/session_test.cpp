@@ -428,6 +428,21 @@ TEST_F(SessionFakeCoreTest, TheLoginRequestReachesTheCoreAsCredentials) {
   EXPECT_FALSE(ok->login_ok().resumed());
 }
 
+TEST_F(SessionFakeCoreTest, APasswordOfAClientThatLeftIsNoLongerWanted) {
+  send(hello());
+  Envelope login;
+  login.set_request_id(2);
+  login.mutable_login()->mutable_password()->set_username("ann");
+  login.mutable_login()->mutable_password()->set_password("secret-123");
+  send(login);
+  ASSERT_EQ(context.core.logins.size(), 1u);
+  const auto wanted = context.core.logins[0].still_wanted;
+  ASSERT_TRUE(wanted);
+  EXPECT_TRUE(wanted());
+  session->close(net::CloseReason::normal, 0, "client left");
+  EXPECT_FALSE(wanted());  // the store skips the hash
+}
+
 TEST_F(SessionFakeCoreTest, ARoomOnAnotherNodeIsAnsweredWithARedirect) {
   logged_in_as(8);
   RemoteRoute route;

@@ -176,6 +176,23 @@ TYPED_TEST(StoreConformance, PasswordLogin) {
   EXPECT_EQ(unknown.player.id, 0);
 }
 
+TYPED_TEST(StoreConformance, APasswordForACallerThatLeftIsNotHashed) {
+  auto opened = this->open();
+  Store& store = *opened;
+  ASSERT_EQ(register_account(store, "frieda", "frieda-password").status, Status::ok);
+  const auto gone = [] { return false; };
+  auto login_gone = reply_of<Player>(
+      [&](auto cb) { store.login_password("frieda", "frieda-password", cb, gone); },
+      "login_password");
+  EXPECT_EQ(login_gone.first, Status::abandoned);
+  auto register_gone = reply_of<Player>(
+      [&](auto cb) { store.register_password("gerda", "gerda-password", "", cb, gone); },
+      "register_password");
+  EXPECT_EQ(register_gone.first, Status::abandoned);
+  EXPECT_EQ(login(store, "gerda", "gerda-password").status, Status::bad_credentials);  // not made
+  EXPECT_EQ(login(store, "frieda", "frieda-password").status, Status::ok);
+}
+
 TYPED_TEST(StoreConformance, PasswordIsStoredAsArgon2idHash) {
   auto opened = this->open();
   Store& store = *opened;
