@@ -2,7 +2,8 @@
 // answered on that context's thread, each with a deadline; reconnects by itself with backoff;
 // optional subscriber mode that re-subscribes after every reconnect. Nothing here blocks: a
 // command sent while the connection is down fails at once with `unavailable`, so a caller (the
-// cluster directory) never waits on a dead Redis.
+// cluster directory) never waits on a dead Redis. hiredis writes with write(2), so the process
+// must ignore SIGPIPE (rookery's main does), or a Redis that dies mid-write kills it.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -21,6 +21,13 @@
 
 namespace rookery::testing {
 
+// hiredis writes with write(2): a Redis that died under it raises SIGPIPE, which rookery's main
+// ignores (as every server must); the test binaries that start and kill Redis do the same.
+inline const bool kSigpipeIgnored = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
 /// A free TCP port on 127.0.0.1 (bound, read back, released).
 inline uint16_t free_loopback_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
