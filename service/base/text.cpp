@@ -148,6 +148,14 @@ std::string clean_text(std::string_view s, size_t max_bytes) {
   return out;
 }
 
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 // Folds the name (ASCII case, digits and symbols that imitate letters) into its letters with
 // breaks dropped, and into words split at the breaks; then checks both against the word lists.
 // Non-ASCII letters are breaks too, so "admіn" with a Cyrillic i still folds to "adm" + "n":

@@ -18,6 +18,10 @@ bool valid_text(std::string_view s);
 /// character boundary.
 std::string clean_text(std::string_view s, size_t max_bytes);
 
+/// `s` with ASCII letters in lower case (usernames ignore case: the store's rule, and so the
+/// per-account limits').
+std::string ascii_lower(std::string_view s);
+
 /// True for a name a player could use to pass as staff: "admin", "Moderator_7", "[GM] bob",
 /// "the.system", "r00t" (see text.cpp for the rule).
 bool staff_like_name(std::string_view s);

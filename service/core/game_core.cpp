@@ -21,15 +21,6 @@ GameCore::GameCore(const config::RoomsConfig& config, store::PlayerStore& store,
 
 namespace {
 
-// Usernames ignore case (the store's rule), so the per-account backoff does too.
-std::string account_key(std::string_view username) {
-  std::string out(username);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 Refusal new_account_refusal() {
   return {proto::ADDRESS_LIMIT,
           "too many new accounts from your address; log in with an existing account or try "
@@ -69,7 +60,7 @@ void GameCore::authenticate_password(Credentials c, LoginCallback done) {
     guard_.refused(Limit::new_accounts_per_address);
     return done({new_account_refusal(), {}});
   }
-  const std::string account = account_key(c.username);
+  const std::string account = base::ascii_lower(c.username);
   Limit which = Limit::password_account;
   bool last_free = false;
   if (const int64_t wait = guard_.password_attempt(account, c.address, now, &which, &last_free)) {

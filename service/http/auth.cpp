@@ -6,6 +6,7 @@
 
 #include "base/clock.hpp"
 #include "base/random.hpp"
+#include "base/text.hpp"
 
 namespace rookery::http {
 namespace bhttp = boost::beast::http;
@@ -69,15 +70,6 @@ core::GuardSettings admin_login_limits() {
   return s;
 }
 
-// Admin usernames ignore case in the store, so the per-user backoff does too.
-std::string user_key(std::string_view username) {
-  std::string out(username);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 }  // namespace
 
 Auth::Auth(store::AdminStore& store, std::chrono::seconds session_ttl, Post post)
@@ -85,7 +77,7 @@ Auth::Auth(store::AdminStore& store, std::chrono::seconds session_ttl, Post post
 
 void Auth::login(std::string username, std::string password, std::string peer,
                  std::function<void(LoginResult)> done) {
-  const std::string user = user_key(username);
+  const std::string user = base::ascii_lower(username);
   core::Limit which = core::Limit::password_account;
   const int64_t wait = limits_.password_attempt(user, peer, steady_millis(), &which);
   if (wait > 0) {
