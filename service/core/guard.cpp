@@ -95,9 +95,10 @@ GuardSettings guard_settings(const config::LimitsConfig& limits, const config::R
 bool Guard::take_new_account(const std::string& ip, int64_t now_ms) {
   const uint32_t per_minute = settings_.accounts_per_address_per_minute;
   if (per_minute == 0 || exempt(ip)) return true;
+  const std::string key = base::address_key(ip);
   std::lock_guard lock(mu_);
-  const bool fresh = new_accounts_.find(base::address_key(ip)) == nullptr;
-  Bucket& b = new_accounts_.at(base::address_key(ip));
+  const bool fresh = new_accounts_.find(key) == nullptr;
+  Bucket& b = new_accounts_.at(key);
   if (fresh) {
     b.tokens = per_minute;
   } else {
