@@ -36,38 +36,24 @@ done
 }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/rookery-ab.XXXXXX")
-server_pid=""
+# shellcheck source=tests/bench/server.sh
+source "$here/server.sh"
 cleanup() {
-  if [[ -n $server_pid ]]; then kill -KILL "$server_pid" 2>/dev/null || true; fi
+  if [[ -n $SERVER_PID ]]; then kill -KILL "$SERVER_PID" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 # run BIN LABEL: one measured run; appends "server_cpu generator_cpu" to $work/LABEL.
 run() {
-  local bin=$1 label=$2 d port="" i
+  local bin=$1 label=$2 d port
   d=$(mktemp -d "$work/run.XXXXXX")
-  taskset -c 0 "$bin" serve --tcp-port 0 --ws-port 0 --http-port 0 --db "$d/rookery.db" \
-    --threads 1 --max-connections 19900 --msg-rate 100 --msg-burst 200 \
-    --outbound-queue-bytes 262144 --idle-timeout-ms 60000 --shutdown-deadline-ms 3000 \
-    --log-level warn --web-root none >"$d/server.out" 2>"$d/server.err" &
-  server_pid=$!
-  for ((i = 0; i < 100; i++)); do
-    if [[ $TRANSPORT == ws ]]; then
-      port=$(sed -n 's|.*WebSocket: *ws://[^:]*:\([0-9]*\).*|\1|p' "$d/server.out" | head -1)
-    else
-      port=$(sed -n 's|.*raw TCP: *tcp://[^:]*:\([0-9]*\).*|\1|p' "$d/server.out" | head -1)
-    fi
-    [[ -n $port ]] && break
-    sleep 0.1
-  done
-  [[ -n $port ]] || {
-    echo "ab_server.sh: $bin did not start" >&2
-    exit 1
-  }
+  SERVER_BIN=$bin bench_start_server "$d" taskset -c 0 -- --threads 1 || exit 1
+  port=$TCP_PORT
+  [[ $TRANSPORT == ws ]] && port=$WS_PORT
   # The generator's JSON names its measured window in unix time; /proc is sampled every
   # 0.5 s meanwhile, and the server's CPU is taken over exactly that window.
-  python3 "$here/sample_proc.py" "$server_pid" "$d/samples.jsonl" --max-seconds 600 &
+  python3 "$here/sample_proc.py" "$SERVER_PID" "$d/samples.jsonl" --max-seconds 600 &
   local sampler=$!
   taskset -c 1 "$LOAD" --port "$port" --transport "$TRANSPORT" --connections "$CLIENTS" --json \
     --source-ips 127.0.0.2-127.0.0.20 --ramp 2000 --warmup 5 --scenario spelltraction \
@@ -75,9 +61,7 @@ run() {
     >"$d/load.json" 2>"$d/load.log" || true
   kill -TERM "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
-  kill -TERM "$server_pid"
-  wait "$server_pid" || true
-  server_pid=""
+  bench_stop_server
   python3 - "$d/load.json" "$d/samples.jsonl" "$label" "$work/$label" <<'PY'
 import json, sys
 load = json.load(open(sys.argv[1]))

@@ -201,45 +201,19 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server DIR THREADS CPUS: starts rookery, sets SERVER_PID and PORT.
+# shellcheck source=tests/bench/server.sh
+source "$HERE/server.sh"
+
+# start_server DIR THREADS CPUS: starts rookery, sets SERVER_PID and PORT (raw TCP).
 start_server() {
   local dir=$1 threads=$2 cpus=$3
-  mkdir -p "$dir"
-  "${PRIO[@]}" taskset -c "$cpus" "$SERVER_BIN" serve --tcp-port 0 --ws-port 0 --http-port 0 \
-    --db "$dir/rookery.db" --threads "$threads" --max-connections 19900 \
-    --msg-rate "$MSG_RATE" --msg-burst $((MSG_RATE * 2)) \
-    --outbound-queue-bytes "$OUTBOUND_QUEUE" --idle-timeout-ms 60000 \
-    --shutdown-deadline-ms 3000 --log-level warn "${EXTRA_SERVER_ARGS[@]}" "${LEVEL_SERVER_ARGS[@]}" \
-    >"$dir/server.out" 2>"$dir/server.err" &
-  SERVER_PID=$!
-  PORT=""
-  local i
-  for ((i = 0; i < 200; i++)); do
-    PORT=$(sed -n 's|.*Game, raw TCP: *tcp://[^:]*:\([0-9]*\).*|\1|p' "$dir/server.out" 2>/dev/null | head -1)
-    [[ -n $PORT ]] && break
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then break; fi
-    sleep 0.1
-  done
-  if [[ -z $PORT ]]; then
-    say "server did not start; see $dir/server.err"
-    tail -5 "$dir/server.err" >&2 || true
-    return 1
-  fi
+  bench_start_server "$dir" "${PRIO[@]}" taskset -c "$cpus" -- --threads "$threads" \
+    --msg-rate "$MSG_RATE" --msg-burst $((MSG_RATE * 2)) --outbound-queue-bytes "$OUTBOUND_QUEUE" \
+    "${EXTRA_SERVER_ARGS[@]}" "${LEVEL_SERVER_ARGS[@]}" || return 1
+  PORT=$TCP_PORT
 }
 
-stop_server() {
-  if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 100; i++)); do
-      kill -0 "$SERVER_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  SERVER_PID=""
-}
+stop_server() { bench_stop_server; }
 
 # profile_when_measuring DIR: waits for the generator's measured window, then records the
 # server with perf for PROFILE_SECONDS.
