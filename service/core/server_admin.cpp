@@ -136,6 +136,8 @@ void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone don
                                               tt.inputs_dropped += pt.inputs_dropped;
                                               tt.tick_duration.merge(pt.tick_duration);
                                               tt.tick_lag.merge(pt.tick_lag);
+                                              tt.input_to_state.merge(pt.input_to_state);
+                                              tt.tick_overruns += pt.tick_overruns;
                                             }
                                           }
                                           done(std::move(out), complete);
@@ -149,6 +151,8 @@ void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone don
         RoomTypeTotals& tt = p.types[type];
         tt.tick_duration = t.duration;
         tt.tick_lag = t.lag;
+        tt.input_to_state = t.input_to_state;
+        tt.tick_overruns = t.overruns;
         tt.inputs = t.inputs;
         tt.inputs_dropped = t.inputs_dropped;
       }

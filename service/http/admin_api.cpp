@@ -177,14 +177,7 @@ json::object room_detail_json(const core::Server::RoomDetail& d) {
 
 // p99 of a latency histogram in milliseconds (upper bound of the bucket holding it).
 double p99_ms(const LatencyHistogram& h) {
-  if (h.count() == 0) return 0;
-  const uint64_t target = (h.count() * 99 + 99) / 100;
-  uint64_t seen = 0;
-  for (size_t i = 0; i < LatencyHistogram::kBounds.size(); ++i) {
-    seen += h.bucket(i);
-    if (seen >= target) return LatencyHistogram::kBounds[i] * 1000;
-  }
-  return LatencyHistogram::kBounds.back() * 1000;
+  return h.quantile_bound(0.99) * 1000;
 }
 
 }  // namespace
@@ -470,16 +463,35 @@ std::string AdminApi::overview_json(const core::ServerSnapshot& s, bool complete
   const double in_rate = in_rate_;
   const double out_rate = out_rate_;
 
+  // Tick health over the last minute, not since start (see tick_window.hpp).
+  TickWindow::ByType cumulative;
+  for (const auto& [type, t] : s.types) {
+    cumulative[type] = TickFigures{t.tick_duration, t.tick_lag, t.input_to_state, t.tick_overruns};
+  }
+  const TickWindow::Recent recent = tick_window_.update(now, cumulative);
+
   json::object by_type;
   int64_t rooms_total = 0;
   LatencyHistogram all_ticks;
+  LatencyHistogram all_lags;
+  uint64_t all_overruns = 0;
   for (const auto& [type, t] : s.types) {
     int64_t n = 0;
     for (const auto& [state, count] : t.rooms_by_state) n += count;
     rooms_total += n;
-    all_ticks.merge(t.tick_duration);
-    by_type[type] = json::object{
-        {"rooms", n}, {"members", t.members}, {"tick_p99_ms", p99_ms(t.tick_duration)}};
+    const TickFigures& w = recent.by_type.at(type);
+    all_ticks.merge(w.duration);
+    all_lags.merge(w.lag);
+    all_overruns += w.overruns;
+    by_type[type] =
+        json::object{{"rooms", n},
+                     {"members", t.members},
+                     {"ticks", w.duration.count()},
+                     {"tick_p99_ms", p99_ms(w.duration)},
+                     {"tick_lag_p99_ms", p99_ms(w.lag)},
+                     {"tick_overruns", w.overruns},
+                     {"input_to_state_p50_ms", w.input_to_state.quantile_bound(0.5) * 1000},
+                     {"input_to_state_p99_ms", p99_ms(w.input_to_state)}};
   }
   json::object o{{"version", build_.version},
                  {"commit", build_.commit},
@@ -496,7 +508,10 @@ std::string AdminApi::overview_json(const core::ServerSnapshot& s, bool complete
                  {"room_types", by_type},
                  {"messages_in_per_s", in_rate},
                  {"messages_out_per_s", out_rate},
+                 {"tick_window_s", recent.seconds},
                  {"tick_p99_ms", p99_ms(all_ticks)},
+                 {"tick_lag_p99_ms", p99_ms(all_lags)},
+                 {"tick_overruns", all_overruns},
                  {"store_queue_depth", s.store_queue_depth},
                  {"time_ms", unix_millis()}};
   return json::serialize(o);

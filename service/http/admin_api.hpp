@@ -16,6 +16,7 @@
 #include "http/auth.hpp"
 #include "http/http_server.hpp"
 #include "http/metrics.hpp"
+#include "http/tick_window.hpp"
 #include "store/admin_store.hpp"
 #include "store/player_store.hpp"
 
@@ -92,6 +93,7 @@ class AdminApi {
   uint64_t last_out_ = 0;
   double in_rate_ = 0;
   double out_rate_ = 0;
+  TickWindow tick_window_;  // the overview's tick figures over the last minute
 };
 
 }  // namespace rookery::http

@@ -150,6 +150,13 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
                      MetricType::Histogram);
   auto lag = family("rookery_tick_lag_seconds", "How late room ticks start, by type",
                     MetricType::Histogram);
+  auto overruns =
+      family("rookery_tick_overruns_total",
+             "Room ticks that ended after the next one was due, by type", MetricType::Counter);
+  auto input_to_state =
+      family("rookery_input_to_state_seconds",
+             "From a room receiving an input to the State that acks it leaving, by type",
+             MetricType::Histogram);
   for (const auto& [type, tt] : s.types) {
     for (const char* state : {"open", "locked", "closing"}) {
       const auto it = tt.rooms_by_state.find(state);
@@ -161,6 +168,8 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
     add(dropped, static_cast<double>(tt.inputs_dropped), {{"type", type}});
     add_histogram(tick, tt.tick_duration, {{"type", type}});
     add_histogram(lag, tt.tick_lag, {{"type", type}});
+    add(overruns, static_cast<double>(tt.tick_overruns), {{"type", type}});
+    add_histogram(input_to_state, tt.input_to_state, {{"type", type}});
   }
 
   auto msg_in =
@@ -229,10 +238,38 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
                       "Start time of the process since unix epoch in seconds", MetricType::Gauge);
   add(start, p.start_time_seconds);
 
-  for (auto* f : {&open,    &accepted, &closed, &max_conn, &players, &rooms,    &members,   &inputs,
-                  &dropped, &tick,     &lag,    &msg_in,   &msg_out, &bytes_in, &bytes_out, &limits,
-                  &sq,      &commit,   &se,     &so,       &sr,      &scrape,   &draining,  &build,
-                  &cpu,     &rss,      &vsz,    &fds,      &maxfds,  &start}) {
+  for (auto* f : {&open,
+                  &accepted,
+                  &closed,
+                  &max_conn,
+                  &players,
+                  &rooms,
+                  &members,
+                  &inputs,
+                  &dropped,
+                  &tick,
+                  &lag,
+                  &overruns,
+                  &input_to_state,
+                  &msg_in,
+                  &msg_out,
+                  &bytes_in,
+                  &bytes_out,
+                  &limits,
+                  &sq,
+                  &commit,
+                  &se,
+                  &so,
+                  &sr,
+                  &scrape,
+                  &draining,
+                  &build,
+                  &cpu,
+                  &rss,
+                  &vsz,
+                  &fds,
+                  &maxfds,
+                  &start}) {
     out.push_back(std::move(*f));
   }
   if (s.cluster) {

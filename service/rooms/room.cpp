@@ -72,6 +72,7 @@ void Room::on_tick() {
   expire_held_seats(started);
 
   // Apply the inputs queued since the previous tick, in arrival order.
+  applied_at_.clear();
   for (auto& in : inputs_) {
     Member& m = members_[in.seat];
     if (m.player == 0 || m.player != in.player) continue;
@@ -79,6 +80,7 @@ void Room::on_tick() {
     if (game_->apply_input(in.seat, in.seq, in.payload)) {
       m.last_seq = in.seq;
       m.acked = true;
+      if (settings_.tick_stats) applied_at_.push_back(in.received);
     } else {
       ++stats_.inputs_invalid;
       if (m.session != 0) {
@@ -120,6 +122,14 @@ void Room::on_tick() {
   }
   last_broadcast_ = started;
   broadcast_with_events(state_env_);
+  if (settings_.tick_stats && !applied_at_.empty()) {
+    const auto sent = SteadyClock::now();
+    for (const TimePoint at : applied_at_) {
+      settings_.tick_stats->input_to_state.observe(
+          std::chrono::duration<double>(sent - at).count());
+    }
+  }
+  applied_at_.clear();
 
   finish_tick(started);
 }
@@ -130,6 +140,11 @@ void Room::finish_tick(TimePoint started) {
     settings_.tick_stats->duration.observe(static_cast<double>(stats_.last_tick_us) / 1e6);
     settings_.tick_stats->lag.observe(
         static_cast<double>(std::max<int64_t>(0, stats_.last_lag_us)) / 1e6);
+    // Late start plus the work itself past one period: the room could not keep its rate.
+    const int64_t period_us = 1'000'000 / settings_.tick_hz;
+    if (std::max<int64_t>(0, stats_.last_lag_us) + stats_.last_tick_us > period_us) {
+      ++settings_.tick_stats->overruns;
+    }
   }
 
   if (member_count_ == 0 && (state_ == State::open || state_ == State::locked) &&
@@ -390,7 +405,7 @@ void Room::push_input(Seat seat, SessionId session, uint32_t seq, std::string pa
     return;
   }
   ++m.queued_inputs;
-  inputs_.push_back(QueuedInput{seat, m.player, seq, std::move(payload)});
+  inputs_.push_back(QueuedInput{seat, m.player, seq, std::move(payload), SteadyClock::now()});
 }
 
 void Room::queue_event(proto::Envelope& env) {

@@ -24,6 +24,10 @@ namespace rookery::rooms {
 struct TickStats {
   LatencyHistogram duration;  // seconds per tick
   LatencyHistogram lag;       // seconds late against the schedule
+  // Seconds from the room receiving an input to the State that acks it being handed to the
+  // members' sessions: the tick's wait plus its work, what a player feels of the server.
+  LatencyHistogram input_to_state;
+  uint64_t overruns = 0;  // ticks that ended after the next one was due
   uint64_t inputs = 0;
   uint64_t inputs_dropped = 0;
 };
@@ -133,6 +137,7 @@ class Room : public std::enable_shared_from_this<Room> {
     PlayerId player;  // a seat can change hands before the tick: apply only to its sender
     uint32_t seq;
     std::string payload;
+    TimePoint received;  // for the input-to-state histogram
   };
 
   void schedule_tick();
@@ -168,7 +173,8 @@ class Room : public std::enable_shared_from_this<Room> {
   std::vector<Member> members_;  // index = seat
   uint32_t member_count_ = 0;    // seats taken, connected or held
   std::vector<QueuedInput> inputs_;
-  std::string pending_events_;  // framed Event envelopes, sent with the next tick
+  std::vector<TimePoint> applied_at_;  // receipt times of this tick's applied inputs
+  std::string pending_events_;         // framed Event envelopes, sent with the next tick
   std::vector<std::shared_ptr<const std::vector<SessionId>>> recipients_;  // by shard
   bool recipients_dirty_ = true;
   TimePoint next_tick_{};

@@ -33,11 +33,14 @@ const CHARTS = [
   },
   {
     key: 'tick',
-    title: 'Tick duration p99',
+    title: 'Tick p99, last minute',
     unit: 'ms',
-    digits: 2,
+    digits: 3,
     minMax: 0.1,
-    series: [{ label: 'p99', value: (o) => o.tick_p99_ms, color: '#e0672b' }],
+    series: [
+      { label: 'duration', value: (o) => o.tick_p99_ms, color: '#e0672b' },
+      { label: 'lag', value: (o) => o.tick_lag_p99_ms, color: '#7a4fd0' },
+    ],
   },
 ];
 
@@ -71,7 +74,11 @@ export async function renderDashboard(ctx) {
       stat('Players online', fmtNumber(o.players_online)),
       stat('Rooms', fmtNumber(o.rooms)),
       stat('Messages/s', `${fmtNumber(o.messages_in_per_s, 1)} in`, `${fmtNumber(o.messages_out_per_s, 1)} out`),
-      stat('Tick p99', `${fmtNumber(o.tick_p99_ms, 2)} ms`),
+      stat(
+        'Tick p99',
+        `${fmtNumber(o.tick_p99_ms, 3)} ms`,
+        `lag p99 ${fmtNumber(o.tick_lag_p99_ms, 1)} ms · ${fmtNumber(o.tick_overruns)} overruns · last ${fmtDuration(Math.round(o.tick_window_s ?? 0))}`,
+      ),
       stat('Store queue', fmtNumber(o.store_queue_depth)),
     );
     const rows = Object.entries(o.room_types || {}).map(([type, t]) => ({ type, ...t }));
@@ -82,7 +89,10 @@ export async function renderDashboard(ctx) {
           { label: 'Type', render: (r) => h('a', { href: `#/rooms?type=${encodeURIComponent(r.type)}`, text: r.type }) },
           { label: 'Rooms', class: 'num', render: (r) => fmtNumber(r.rooms) },
           { label: 'Members', class: 'num', render: (r) => fmtNumber(r.members) },
-          { label: 'Tick p99', class: 'num', render: (r) => `${fmtNumber(r.tick_p99_ms, 2)} ms` },
+          { label: 'Tick p99', class: 'num', render: (r) => `${fmtNumber(r.tick_p99_ms, 3)} ms` },
+          { label: 'Lag p99', class: 'num', render: (r) => `${fmtNumber(r.tick_lag_p99_ms, 1)} ms` },
+          { label: 'Overruns', class: 'num', render: (r) => fmtNumber(r.tick_overruns) },
+          { label: 'Input→state p50 / p99', class: 'num', render: (r) => `${fmtNumber(r.input_to_state_p50_ms, 1)} / ${fmtNumber(r.input_to_state_p99_ms, 1)} ms` },
         ],
         rows,
         { label: 'Room types', empty: 'No room types reported yet.' },

@@ -54,7 +54,7 @@ test('/metrics needs no auth and has the rookery_ and process_ series', async ()
     'process_start_time_seconds',
   ];
   for (const n of required) assert.ok(names.has(n), `missing ${n}`);
-  for (const hist of ['rookery_tick_duration_seconds', 'rookery_tick_lag_seconds', 'rookery_store_commit_duration_seconds']) {
+  for (const hist of ['rookery_tick_duration_seconds', 'rookery_tick_lag_seconds', 'rookery_input_to_state_seconds', 'rookery_store_commit_duration_seconds']) {
     assert.ok(names.has(`${hist}_bucket`) && names.has(`${hist}_count`) && names.has(`${hist}_sum`), `histogram ${hist}`);
   }
   assert.match(r.text, /# TYPE rookery_connections_open gauge/);
@@ -134,7 +134,7 @@ test('the live stream sends an overview JSON about once a second', async () => {
   }
   assert.equal(events.length, 3, 'three events within 8 s');
   for (const { o } of events) {
-    for (const k of ['uptime_s', 'connections', 'players_online', 'rooms', 'messages_in_per_s', 'messages_out_per_s', 'tick_p99_ms', 'time_ms']) {
+    for (const k of ['uptime_s', 'connections', 'players_online', 'rooms', 'messages_in_per_s', 'messages_out_per_s', 'tick_p99_ms', 'tick_lag_p99_ms', 'tick_overruns', 'tick_window_s', 'time_ms']) {
       assert.ok(k in o, `overview has ${k}`);
     }
   }

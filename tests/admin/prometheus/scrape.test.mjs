@@ -66,6 +66,22 @@ test('tick histograms have samples and a sane p99', async () => {
   for (const s of r) assert.ok(Number(s.value[1]) < 0.05, `tick p99 ${s.metric.type} = ${s.value[1]} s`);
 });
 
+test('input-to-state latency and tick overruns are exported per room type', async () => {
+  // The relay room takes any payload: each relay client sends 5 inputs, a tick apart or more.
+  const relay = clients.filter((_, i) => i % 2);
+  for (let seq = 1; seq <= 5; seq++) {
+    for (const c of relay) c.send('input', { seq, payload: Buffer.from([seq]) });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await eventually('sum(rookery_input_to_state_seconds_count{type="relay"})', (r) => value(r) >= relay.length * 5, 'inputs measured to their State');
+  // Every input waited at most a tick (20 Hz: 50 ms) plus the tick's work on an idle server.
+  await eventually(
+    'histogram_quantile(0.99, sum by (le) (rookery_input_to_state_seconds_bucket{type="relay"}))',
+    (r) => value(r) > 0 && value(r) <= 0.1,
+    'input-to-state p99 within two ticks');
+  await eventually('count(rookery_tick_overruns_total)', (r) => value(r) === 2, 'overrun counters for both types');
+});
+
 test('process metrics are exported', async () => {
   await eventually('process_open_fds', (r) => value(r) >= CLIENTS, 'open fds');
   await eventually('process_max_fds', (r) => value(r) > 1000, 'max fds');
