@@ -115,18 +115,7 @@ void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone don
                                             std::vector<Partial>& parts, bool complete) mutable {
                                           ServerSnapshot out = std::move(base);
                                           for (const Partial& p : parts) {
-                                            auto& t = out.totals;
-                                            for (size_t k = 0; k < net::kTransportKinds; ++k) {
-                                              t.accepted[k] += p.stats.accepted[k];
-                                              t.open[k] += p.stats.open[k];
-                                            }
-                                            for (size_t k = 0; k < t.closed.size(); ++k)
-                                              t.closed[k] += p.stats.closed[k];
-                                            t.messages_in += p.stats.messages_in;
-                                            t.messages_out += p.stats.messages_out;
-                                            t.bytes_in += p.stats.bytes_in;
-                                            t.bytes_out += p.stats.bytes_out;
-                                            t.logged_in += p.stats.logged_in;
+                                            out.totals.add(p.stats);
                                             for (const auto& [type, pt] : p.types) {
                                               RoomTypeTotals& tt = out.types[type];
                                               for (const auto& [state, n] : pt.rooms_by_state)
@@ -134,10 +123,14 @@ void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone don
                                               tt.members += pt.members;
                                               tt.inputs += pt.inputs;
                                               tt.inputs_dropped += pt.inputs_dropped;
+                                              tt.inputs_invalid += pt.inputs_invalid;
                                               tt.tick_duration.merge(pt.tick_duration);
                                               tt.tick_lag.merge(pt.tick_lag);
                                               tt.input_to_state.merge(pt.input_to_state);
                                               tt.tick_overruns += pt.tick_overruns;
+                                              tt.created += pt.created;
+                                              for (const auto& [why, n] : pt.closed)
+                                                tt.closed[why] += n;
                                             }
                                           }
                                           done(std::move(out), complete);
@@ -153,8 +146,11 @@ void Server::snapshot(asio::any_io_executor ex, Millis timeout, SnapshotDone don
         tt.tick_lag = t.lag;
         tt.input_to_state = t.input_to_state;
         tt.tick_overruns = t.overruns;
+        tt.created = t.created;
+        tt.closed = t.closed;
         tt.inputs = t.inputs;
         tt.inputs_dropped = t.inputs_dropped;
+        tt.inputs_invalid = t.inputs_invalid;
       }
       for (const auto& room : rooms) {
         if (room->state() == rooms::Room::State::disposed) continue;

@@ -67,12 +67,15 @@ Lobby& Session::lobby() {
 }
 
 void Session::start() {
-  ++shard_.stats().accepted[transport_index_];
   ++shard_.stats().open[transport_index_];
   transport_->start(weak_from_this());
 }
 
 void Session::on_open() {
+  // Counted here, not at accept: a page load or a failed handshake on the WebSocket port is
+  // not a game connection (those count in ws_not_game).
+  opened_ = true;
+  ++shard_.stats().accepted[transport_index_];
   if (admission_ == Admission::server_full) {
     log::warn("connection refused: --max-connections reached",
               {{"peer", transport_->peer()},
@@ -120,13 +123,23 @@ void Session::error(uint32_t request_id, proto::ErrorCode code, const std::strin
           "too many bad messages; last: " + message);
     return;
   }
+  count_error(code);
   send(proto::make_error_frame(request_id, code, message, false, retry_after_ms));
+}
+
+void Session::count_error(proto::ErrorCode code) {
+  ++shard_.stats().errors_sent[static_cast<size_t>(code) % kErrorCodeSlots];
+}
+
+void Session::count_login(LoginKind kind, int code) {
+  ++shard_.stats().logins[static_cast<size_t>(kind)][static_cast<size_t>(code) % kErrorCodeSlots];
 }
 
 void Session::close(CloseReason reason, int code, const std::string& message, uint32_t request_id) {
   if (closed_) return;
   const bool graceful = reason != CloseReason::slow_consumer && reason != CloseReason::error;
   if (code != 0 && graceful) {
+    count_error(static_cast<proto::ErrorCode>(code));
     transport_->queue(
         proto::make_error_frame(request_id, static_cast<proto::ErrorCode>(code), message, true));
   }
@@ -142,6 +155,7 @@ void Session::on_transport_closed(CloseReason reason, std::string_view detail) {
   if (!closed_) {
     if (reason == CloseReason::protocol_error) {
       // Bad frame: tell the client why, then the transport closes after sending it.
+      count_error(proto::BAD_FRAME);
       transport_->queue(proto::make_error_frame(0, proto::BAD_FRAME, std::string(detail), true));
     }
     closed_ = true;
@@ -183,7 +197,11 @@ void Session::release_directory_state(CloseReason reason, std::string_view detai
                                   {"reason", net::to_string(reason)},
                                   {"detail", std::string(detail)}});
   auto& stats = shard_.stats();
-  ++stats.closed[static_cast<size_t>(reason)];
+  if (opened_) {
+    ++stats.closed[static_cast<size_t>(reason)];
+  } else {
+    ++stats.ws_not_game[reason == CloseReason::http_served ? 0 : 1];
+  }
   if (logged_in_counted_) {
     --stats.logged_in;
     logged_in_counted_ = false;
@@ -375,12 +393,14 @@ void Session::on_login(uint32_t rid, const proto::Login& m) {
   Credentials c;
   switch (m.method_case()) {
     case proto::Login::kGuest:
+      login_kind_ = LoginKind::guest;
       c.kind = Credentials::Kind::guest;
       c.device_id = m.guest().device_id();
       break;
     case proto::Login::kPassword:
       c.kind =
           m.password().create() ? Credentials::Kind::create_account : Credentials::Kind::password;
+      login_kind_ = m.password().create() ? LoginKind::create_account : LoginKind::password;
       c.username = m.password().username();
       c.password = m.password().password();
       break;
@@ -408,6 +428,7 @@ void Session::on_login(uint32_t rid, const proto::Login& m) {
 
 void Session::on_login_done(uint32_t rid, LoginAnswer answer) {
   if (closed_) return;
+  count_login(login_kind_, answer.refusal ? answer.refusal.code : 0);
   if (const Refusal& r = answer.refusal) {
     phase_ = Phase::awaiting_login;
     if (r.code == proto::BANNED) {
@@ -447,6 +468,7 @@ void Session::on_redeemed(uint32_t rid, Redeemed r) {
     if (r.room) lobby().release_seat(r.room->id());
     return;
   }
+  count_login(LoginKind::ticket, r.refusal ? r.refusal.code : 0);
   if (r.refusal) {
     phase_ = Phase::awaiting_login;
     if (r.refusal.code == proto::BANNED) {
@@ -511,6 +533,7 @@ void Session::on_reconnect(uint32_t rid, const proto::Reconnect& m) {
     });
     return;
   }
+  count_login(LoginKind::reconnect, r.binding ? 0 : r.refusal.code);
   if (!r.binding) {
     error(rid, r.refusal.code, r.refusal.message);
     return;
@@ -693,6 +716,7 @@ void Session::on_seat_update(rooms::SeatUpdate u) {
       break;
     case K::refused:
       join_pending_ = false;
+      count_error(static_cast<proto::ErrorCode>(u.error_code));  // the room's Error, sent below
       // Reattach refusals hold no reservation; join refusals do.
       if (u.error_code != proto::RECONNECT_EXPIRED) lobby().release_seat(u.room_id);
       break;

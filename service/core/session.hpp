@@ -37,6 +37,7 @@ struct RoomOutcome;
 struct Redeemed;
 struct LoginAnswer;
 enum class Admission : uint8_t;
+enum class LoginKind : uint8_t;
 struct Redirection;
 
 /// One connected client. Lives on its shard's thread; owned by the shard's session table.
@@ -60,6 +61,10 @@ class Session final : public net::TransportOwner {
   void send(std::shared_ptr<const std::string> frames);
   /// Hands queued frames to the transport (called once per loop turn by the shard).
   void flush();
+  /// Counts one Error message sent, by code (rookery_errors_sent_total).
+  void count_error(proto::ErrorCode code);
+  /// Counts one login answer: `code` 0 for a login, else the refusal's code.
+  void count_login(LoginKind kind, int code);
   /// Closes with a reason; a fatal Error with `code` (answering `request_id`) is sent first
   /// when code != 0.
   void close(net::CloseReason reason, int code, const std::string& message,
@@ -137,6 +142,8 @@ class Session final : public net::TransportOwner {
   bool closed_ = false;  // the game side is over; the socket may still be flushing
   bool reaped_ = false;  // left the shard's table and the connection count
   bool logged_in_counted_ = false;
+  bool opened_ = false;      // a game connection (WebSocket: upgraded), not a page load
+  LoginKind login_kind_{};   // of the login in progress (guest first), for the counters
   uint8_t transport_index_;  // net::TransportKind, indexes the per-transport counters
 };
 

@@ -12,6 +12,40 @@
 #include "net/ws_transport.hpp"
 
 namespace rookery::core {
+
+const char* to_string(LoginKind kind) {
+  switch (kind) {
+    case LoginKind::guest:
+      return "guest";
+    case LoginKind::password:
+      return "password";
+    case LoginKind::create_account:
+      return "create_account";
+    case LoginKind::ticket:
+      return "ticket";
+    case LoginKind::reconnect:
+      return "reconnect";
+  }
+  return "guest";
+}
+
+void ShardStats::add(const ShardStats& o) {
+  for (size_t k = 0; k < accepted.size(); ++k) {
+    accepted[k] += o.accepted[k];
+    open[k] += o.open[k];
+  }
+  for (size_t k = 0; k < closed.size(); ++k) closed[k] += o.closed[k];
+  messages_in += o.messages_in;
+  messages_out += o.messages_out;
+  bytes_in += o.bytes_in;
+  bytes_out += o.bytes_out;
+  logged_in += o.logged_in;
+  for (size_t k = 0; k < ws_not_game.size(); ++k) ws_not_game[k] += o.ws_not_game[k];
+  for (size_t k = 0; k < errors_sent.size(); ++k) errors_sent[k] += o.errors_sent[k];
+  for (size_t kind = 0; kind < logins.size(); ++kind) {
+    for (size_t r = 0; r < logins[kind].size(); ++r) logins[kind][r] += o.logins[kind][r];
+  }
+}
 namespace asio = boost::asio;
 
 Shard::Shard(ShardContext& context, ShardIndex index)

@@ -55,6 +55,14 @@ class ShardContext {
   virtual void housekeeping() = 0;
 };
 
+/// How a login was asked for, for the login counters.
+enum class LoginKind : uint8_t { guest, password, create_account, ticket, reconnect };
+inline constexpr size_t kLoginKinds = 5;
+/// Stable lower-case name of a login kind, for metric labels.
+const char* to_string(LoginKind kind);
+/// Slots for counters by proto::ErrorCode (every code is below this).
+inline constexpr size_t kErrorCodeSlots = 64;
+
 /// Plain (non-atomic) counters of one shard, read by posting to the shard. Summed across
 /// shards when metrics are scraped, so counting never contends between threads.
 struct ShardStats {
@@ -66,6 +74,15 @@ struct ShardStats {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   int64_t logged_in = 0;
+  // Connections to the WebSocket port that never became game connections: [0] plain HTTP
+  // requests answered (page loads of the web game), [1] handshakes that failed or timed out.
+  std::array<uint64_t, 2> ws_not_game{};
+  std::array<uint64_t, kErrorCodeSlots> errors_sent{};  // Error messages sent, by code
+  // Login attempts by kind, then result: [0] logged in, else the refusal's proto::ErrorCode.
+  std::array<std::array<uint64_t, kErrorCodeSlots>, kLoginKinds> logins{};
+
+  /// Adds another shard's counters.
+  void add(const ShardStats& o);
 };
 
 /// One event-loop thread and what it owns.

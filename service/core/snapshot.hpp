@@ -21,10 +21,13 @@ struct RoomTypeTotals {
   int64_t members = 0;
   uint64_t inputs = 0;
   uint64_t inputs_dropped = 0;
-  LatencyHistogram tick_duration;   // seconds
-  LatencyHistogram tick_lag;        // seconds late against the schedule
-  LatencyHistogram input_to_state;  // seconds from an input's arrival to the State acking it
-  uint64_t tick_overruns = 0;       // ticks that ended after the next one was due
+  uint64_t inputs_invalid = 0;
+  LatencyHistogram tick_duration;          // seconds
+  LatencyHistogram tick_lag;               // seconds late against the schedule
+  LatencyHistogram input_to_state;         // seconds from an input's arrival to the State acking it
+  uint64_t tick_overruns = 0;              // ticks that ended after the next one was due
+  uint64_t created = 0;                    // rooms started
+  std::map<std::string, uint64_t> closed;  // rooms closed, by rooms::close_kind
 };
 
 /// A cluster node's membership figures (cluster::ClusterStatus plus the core's tickets).

@@ -8,7 +8,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/text.hpp"
 #include "net/transport.hpp"
+#include "rookery.pb.h"
 
 namespace rookery::http {
 namespace {
@@ -40,6 +42,13 @@ void add(MetricFamily& f, double value, std::vector<ClientMetric::Label> labels 
       break;
   }
   f.metric.push_back(std::move(m));
+}
+
+// The label for a proto::ErrorCode: its name in lower case ("not_in_room").
+std::string code_label(size_t code) {
+  const auto c = static_cast<proto::ErrorCode>(code);
+  return proto::ErrorCode_IsValid(c) ? base::ascii_lower(proto::ErrorCode_Name(c))
+                                     : "code_" + std::to_string(code);
 }
 
 void add_histogram(MetricFamily& f, const LatencyHistogram& h,
@@ -129,8 +138,37 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
   auto closed = family("rookery_connections_closed_total", "Game connections closed, by reason",
                        MetricType::Counter);
   for (int r = 0; r < net::kCloseReasonCount; ++r) {
-    add(closed, static_cast<double>(t.closed[r]),
-        {{"reason", net::to_string(static_cast<net::CloseReason>(r))}});
+    const auto reason = static_cast<net::CloseReason>(r);
+    if (reason == net::CloseReason::http_served) continue;  // never a game connection
+    add(closed, static_cast<double>(t.closed[r]), {{"reason", net::to_string(reason)}});
+  }
+  auto not_game = family("rookery_ws_port_other_total",
+                         "Connections to the WebSocket port that were not game connections: plain "
+                         "HTTP requests answered (web game page loads), failed handshakes",
+                         MetricType::Counter);
+  add(not_game, static_cast<double>(t.ws_not_game[0]), {{"outcome", "page_served"}});
+  add(not_game, static_cast<double>(t.ws_not_game[1]), {{"outcome", "handshake_failed"}});
+  auto errors_sent = family("rookery_errors_sent_total",
+                            "Error messages sent to clients by sessions, by code (a room's "
+                            "INVALID_INPUT replies: rookery_room_inputs_invalid_total)",
+                            MetricType::Counter);
+  for (size_t c = 1; c < t.errors_sent.size(); ++c) {
+    if (t.errors_sent[c] != 0) {
+      add(errors_sent, static_cast<double>(t.errors_sent[c]), {{"code", code_label(c)}});
+    }
+  }
+  auto logins = family("rookery_logins_total",
+                       "Login attempts answered, by kind and result (ok, or the refusal's code)",
+                       MetricType::Counter);
+  for (size_t k = 0; k < t.logins.size(); ++k) {
+    const char* kind = core::to_string(static_cast<core::LoginKind>(k));
+    add(logins, static_cast<double>(t.logins[k][0]), {{"kind", kind}, {"result", "ok"}});
+    for (size_t c = 1; c < t.logins[k].size(); ++c) {
+      if (t.logins[k][c] != 0) {
+        add(logins, static_cast<double>(t.logins[k][c]),
+            {{"kind", kind}, {"result", code_label(c)}});
+      }
+    }
   }
   auto max_conn =
       family("rookery_max_connections", "Configured --max-connections", MetricType::Gauge);
@@ -146,6 +184,15 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
   auto dropped =
       family("rookery_room_inputs_dropped_total",
              "Inputs dropped over the per-member queue bound, by type", MetricType::Counter);
+  auto invalid = family("rookery_room_inputs_invalid_total",
+                        "Inputs the room type rejected (answered with INVALID_INPUT), by type",
+                        MetricType::Counter);
+  auto created =
+      family("rookery_rooms_created_total", "Rooms started, by type", MetricType::Counter);
+  auto rooms_closed = family("rookery_rooms_closed_total",
+                             "Rooms closed, by type and reason (empty: the empty-room timeout; "
+                             "operator: the console or API; shutdown: a drain)",
+                             MetricType::Counter);
   auto tick = family("rookery_tick_duration_seconds", "Time one room tick takes, by type",
                      MetricType::Histogram);
   auto lag = family("rookery_tick_lag_seconds", "How late room ticks start, by type",
@@ -166,6 +213,13 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
     add(members, static_cast<double>(tt.members), {{"type", type}});
     add(inputs, static_cast<double>(tt.inputs), {{"type", type}});
     add(dropped, static_cast<double>(tt.inputs_dropped), {{"type", type}});
+    add(invalid, static_cast<double>(tt.inputs_invalid), {{"type", type}});
+    add(created, static_cast<double>(tt.created), {{"type", type}});
+    for (const char* why : {"empty", "operator", "shutdown"}) {
+      const auto it = tt.closed.find(why);
+      add(rooms_closed, it == tt.closed.end() ? 0.0 : static_cast<double>(it->second),
+          {{"type", type}, {"reason", why}});
+    }
     add_histogram(tick, tt.tick_duration, {{"type", type}});
     add_histogram(lag, tt.tick_lag, {{"type", type}});
     add(overruns, static_cast<double>(tt.tick_overruns), {{"type", type}});
@@ -241,6 +295,12 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
   for (auto* f : {&open,
                   &accepted,
                   &closed,
+                  &not_game,
+                  &errors_sent,
+                  &logins,
+                  &invalid,
+                  &created,
+                  &rooms_closed,
                   &max_conn,
                   &players,
                   &rooms,

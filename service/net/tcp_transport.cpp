@@ -48,7 +48,7 @@ void TcpTransport::wait_readable() {
   if (!keep) return;
   socket_.async_wait(asio::ip::tcp::socket::wait_read, [this, keep](const error_code& ec) {
     if (ec) {
-      if (ec != asio::error::operation_aborted) report_closed(CloseReason::error, ec.message());
+      if (ec != asio::error::operation_aborted) report_closed(close_reason_of(ec), ec.message());
       return;
     }
     on_readable();
@@ -70,7 +70,7 @@ void TcpTransport::on_readable() {
       return;
     }
     if (ec) {
-      report_closed(CloseReason::error, ec.message());
+      report_closed(close_reason_of(ec), ec.message());
       return;
     }
     const auto result = decoder_.feed(t_read_buffer.data(), n, [&](std::string_view frame) {
@@ -140,7 +140,7 @@ void TcpTransport::write_now() {
 
 void TcpTransport::on_write_failed(const error_code& ec) {
   queue_.clear();
-  report_closed(CloseReason::error, ec.message());
+  report_closed(close_reason_of(ec), ec.message());
 }
 
 void TcpTransport::close(bool graceful) {

@@ -33,8 +33,23 @@ const char* to_string(CloseReason reason) {
       return "refused";
     case CloseReason::error:
       return "error";
+    case CloseReason::peer_gone:
+      return "peer_gone";
+    case CloseReason::http_served:
+      return "http_served";
   }
   return "error";
+}
+
+CloseReason close_reason_of(const boost::system::error_code& ec) {
+  namespace e = boost::asio::error;
+  if (ec == e::eof) return CloseReason::normal;
+  if (ec == e::connection_reset || ec == e::broken_pipe || ec == e::connection_aborted ||
+      ec == e::timed_out || ec == e::not_connected || ec == e::network_unreachable ||
+      ec == e::host_unreachable) {
+    return CloseReason::peer_gone;
+  }
+  return CloseReason::error;
 }
 
 }  // namespace rookery::net

@@ -21,9 +21,15 @@ enum class CloseReason : uint8_t {
   kicked,          // an operator or a newer login of the same player
   shutdown,        // server draining
   refused,         // over --max-connections
-  error,           // socket error
+  error,           // a socket error on our side
+  peer_gone,       // the peer vanished without a close (a closed tab or app, a lost network)
+  http_served,     // a plain HTTP request on the WebSocket port, answered: never a game connection
 };
-inline constexpr int kCloseReasonCount = 9;
+inline constexpr int kCloseReasonCount = 11;
+
+/// The reason a failed socket read or write ends a connection: end of stream is a close, a
+/// reset or broken pipe is a peer that went away (not our error), anything else an error.
+CloseReason close_reason_of(const boost::system::error_code& ec);
 
 /// The kinds of game transport; per-transport counters are arrays of kTransportKinds.
 enum class TransportKind : uint8_t { tcp = 0, ws = 1 };

@@ -126,7 +126,7 @@ void WsTransport::serve_plain_http(const Request& req) {
   beast::get_lowest_layer(ws_).expires_after(handshake_timeout_);
   auto done = [this, keep](const error_code&, size_t) {
     closing_ = false;
-    report_closed(CloseReason::normal, "plain http request served");
+    report_closed(CloseReason::http_served, "plain http request served");
   };
   if (res.file) {
     http::async_write(beast::get_lowest_layer(ws_), *res.file,
@@ -145,7 +145,7 @@ void WsTransport::wait_readable() {
   socket().async_wait(asio::ip::tcp::socket::wait_read, [this, keep](const error_code& ec) {
     if (closed_) return;
     if (ec) {
-      if (ec != asio::error::operation_aborted) report_closed(CloseReason::error, ec.message());
+      if (ec != asio::error::operation_aborted) report_closed(close_reason_of(ec), ec.message());
       return;
     }
     on_readable();
@@ -169,8 +169,7 @@ void WsTransport::on_readable() {
         owner->on_transport_closed(CloseReason::normal, "closed");
         return;
       }
-      report_closed(ec == asio::error::eof ? CloseReason::normal : CloseReason::error,
-                    ec == asio::error::eof ? "peer closed" : ec.message());
+      report_closed(close_reason_of(ec), ec == asio::error::eof ? "peer closed" : ec.message());
       return;
     }
     if (!on_bytes(t_ws_read_buffer.data(), n) || closed_) return;
@@ -280,8 +279,8 @@ void WsTransport::write_now() {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
       queue_.clear();
-      report_closed(CloseReason::error,
-                    error_code(errno, boost::system::system_category()).message());
+      const error_code failed(errno, boost::system::system_category());
+      report_closed(close_reason_of(failed), failed.message());
       return;
     }
     size_t written = static_cast<size_t>(n);
@@ -317,7 +316,7 @@ void WsTransport::wait_writable() {
     if (closed_) return;
     if (ec) {
       queue_.clear();
-      report_closed(CloseReason::error, ec.message());
+      report_closed(close_reason_of(ec), ec.message());
       return;
     }
     write_now();

@@ -47,6 +47,7 @@ void Room::start() {
   empty_since_ = now;
   next_tick_ = now;
   last_checkpoint_ = now;
+  if (settings_.tick_stats) ++settings_.tick_stats->created;
   game_->step(now);
   schedule_tick();
 }
@@ -83,6 +84,7 @@ void Room::on_tick() {
       if (settings_.tick_stats) applied_at_.push_back(in.received);
     } else {
       ++stats_.inputs_invalid;
+      if (settings_.tick_stats) ++settings_.tick_stats->inputs_invalid;
       if (m.session != 0) {
         hub_.send(m.shard, m.session,
                   proto::make_error_frame(0, proto::INVALID_INPUT,
@@ -437,9 +439,16 @@ void Room::broadcast_with_events(const proto::Envelope& last) {
   }
 }
 
+const char* close_kind(const std::string& reason) {
+  if (reason == "empty") return "empty";
+  if (reason == "shutdown") return "shutdown";
+  return "operator";
+}
+
 void Room::close(const std::string& reason) {
   if (state_ == State::closing || state_ == State::disposed) return;
   state_ = State::closing;
+  if (settings_.tick_stats) ++settings_.tick_stats->closed[close_kind(reason)];
   proto::Envelope ev;
   auto* e = ev.mutable_event();
   e->set_room_id(id_);

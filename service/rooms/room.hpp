@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,10 +28,17 @@ struct TickStats {
   // Seconds from the room receiving an input to the State that acks it being handed to the
   // members' sessions: the tick's wait plus its work, what a player feels of the server.
   LatencyHistogram input_to_state;
-  uint64_t overruns = 0;  // ticks that ended after the next one was due
+  uint64_t overruns = 0;                   // ticks that ended after the next one was due
+  uint64_t created = 0;                    // rooms started
+  std::map<std::string, uint64_t> closed;  // rooms closed, by close_kind()
   uint64_t inputs = 0;
   uint64_t inputs_dropped = 0;
+  uint64_t inputs_invalid = 0;  // rejected by the room type (INVALID_INPUT)
 };
+
+/// The bounded metric label for a room's close reason: "empty", "shutdown", or "operator" (the
+/// console's and the API's reasons are free text).
+const char* close_kind(const std::string& reason);
 
 /// Per-room limits from the configuration.
 struct RoomSettings {
