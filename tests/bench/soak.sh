@@ -7,6 +7,7 @@
 #
 #   tests/bench/soak.sh [--clients 15000] [--minutes 30] [--rate 0.5] [--tick-hz 4]
 #                       [--out docs/benchmarks/soak-DATE] [--source-ips 127.0.0.2-127.0.0.9]
+#                       [-- MORE SERVER FLAGS]
 #
 # Writes to OUT: soak.md (the report), samples.jsonl (one line a minute), load.json and
 # load.log (rookery-load's summary and progress), server.err, machine.json. Every process it
@@ -21,6 +22,7 @@ CLIENTS=15000 MINUTES=30 RATE=0.5 TICK_HZ=4 ROOM_SIZE=100 RAMP=1000
 SOURCE_IPS="127.0.0.2-127.0.0.9"
 OUT="$ROOT/docs/benchmarks/soak-$(date -u +%Y-%m-%d)"
 SETTLE=2
+SERVER_ARGS=()
 while (($#)); do
   case $1 in
     --clients) CLIENTS=$2; shift 2 ;;
@@ -30,7 +32,8 @@ while (($#)); do
     --out) OUT=$2; shift 2 ;;
     --source-ips) SOURCE_IPS=$2; shift 2 ;;
     --settle-minutes) SETTLE=$2; shift 2 ;;
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --) shift; SERVER_ARGS=("$@"); break ;;
+    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "soak.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -71,7 +74,8 @@ json.dump({"nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.relea
 PY
 
 seconds=$((MINUTES * 60))
-bench_start_server "$WORK" taskset -c 0 -- --threads 1 --spelltraction-tick-hz "$TICK_HZ" || exit 1
+bench_start_server "$WORK" taskset -c 0 -- --threads 1 --spelltraction-tick-hz "$TICK_HZ" \
+  "${SERVER_ARGS[@]}" || exit 1
 say "server pid $SERVER_PID (tcp $TCP_PORT, http $HTTP_PORT); $CLIENTS clients for $MINUTES min"
 python3 "$HERE/soak.py" sample "$SERVER_PID" "$HTTP_PORT" "$OUT/samples.jsonl.new" \
   --interval 60 --max-seconds $((seconds + 120)) &
@@ -103,14 +107,14 @@ fi
 {
   echo "# Soak: $CLIENTS SpellTraction players, $MINUTES minutes"
   echo
-  echo "Command: \`tests/bench/soak.sh --clients $CLIENTS --minutes $MINUTES --rate $RATE --tick-hz $TICK_HZ\`"
+  echo "Command: \`tests/bench/soak.sh --clients $CLIENTS --minutes $MINUTES --rate $RATE --tick-hz $TICK_HZ${SERVER_ARGS[*]:+ -- ${SERVER_ARGS[*]}}\`"
   echo "(server \`--threads 1\` on CPU 0, \`--spelltraction-tick-hz $TICK_HZ\`; rookery-load on CPU 1,"
   echo "rooms of $ROOM_SIZE, $RATE moves/s per player, source addresses $SOURCE_IPS)."
   echo "Machine: $(tr -d '\n' <"$OUT/machine.json")"
   echo
   echo "Each row is one minute; the histograms give the bucket bound that holds the p99 and the"
-  echo "highest non-empty bucket (the buckets: 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100,"
-  echo "250, 500, 1000 ms). The last row is a minute after the clients left."
+  echo "highest non-empty bucket (the buckets run from 1 us to 1 s in 1-2.5-5 steps; 1e+03 ms is"
+  echo "the 0.5-1 s bucket). The last row is a minute after the clients left."
   echo
   python3 "$HERE/soak.py" report "$OUT/samples.jsonl" "$OUT/load.json" --settle-minutes "$SETTLE"
 } >"$OUT/soak.md"
