@@ -41,7 +41,13 @@ Server::Server(const config::Config& config, store::PlayerStore& store,
                         config.net.max_connections},
       store_(store),
       core_(config.rooms, store, std::move(game_types), *this,
-            guard_settings(config.limits, config.rooms)) {
+            guard_settings(config.limits, config.rooms)),
+      matches_(store, [this](store::Status st, size_t lost) {
+        // The store counts and logs its own failures (StoreMetrics::errors).
+        if (st != store::Status::failed) store_failures_.fetch_add(1, std::memory_order_relaxed);
+        log::error("match results not saved", {{"status", std::to_string(static_cast<int>(st))},
+                                               {"results", std::to_string(lost)}});
+      }) {
   uint32_t n = config_.net.threads;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   for (ShardIndex i = 0; i < n; ++i) {
@@ -229,13 +235,7 @@ void Server::update_seat(ShardIndex shard, SessionId session, rooms::SeatUpdate 
 }
 
 void Server::record_matches(std::vector<store::MatchResult> results) {
-  store_.record_matches(std::move(results), [this](store::Status st) {
-    if (st != store::Status::ok) {
-      // The store counts its own failures (StoreMetrics::errors); count only what it refused.
-      if (st != store::Status::failed) store_failures_.fetch_add(1, std::memory_order_relaxed);
-      log::error("match results not saved", {{"status", std::to_string(static_cast<int>(st))}});
-    }
-  });
+  matches_.add(std::move(results));
 }
 
 void Server::seat_gone(PlayerId player, RoomId room) {
@@ -293,6 +293,10 @@ bool Server::shutdown(const std::string& reason) {
     }
   }
   // 4. Everything the rooms queued is committed before the process exits.
+  if (!matches_.flush(std::max(deadline, SteadyClock::now() + std::chrono::seconds(5)))) {
+    log::error("match results still unsaved at exit",
+               {{"results", std::to_string(matches_.pending())}});
+  }
   store_.flush();
   for (auto& shard : shards_) shard->stop_and_join();
   if (cluster_) cluster_->stop();  // leaves the directory at once (else the lease would)

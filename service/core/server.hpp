@@ -17,6 +17,7 @@
 #include "config/config.hpp"
 #include "core/game_core.hpp"
 #include "core/host.hpp"
+#include "core/match_writer.hpp"
 #include "core/player_directory.hpp"
 #include "core/session.hpp"
 #include "core/shard.hpp"
@@ -63,7 +64,10 @@ class Server final : public rooms::RoomHub, public Host, public ShardContext {
     return next_session_id_.fetch_add(1, std::memory_order_relaxed);
   }
   const net::HttpFallback& web_fallback() const override { return web_fallback_; }
-  void housekeeping() override { core_.expire_disconnected(); }
+  void housekeeping() override {
+    core_.expire_disconnected();
+    matches_.retry();  // results the store refused while overloaded
+  }
 
   // --- for the side-port: these never block the caller. Each posts to the shards and calls
   // `done` once, on `ex`, when every shard answered or at `timeout`, whichever comes first
@@ -123,6 +127,7 @@ class Server final : public rooms::RoomHub, public Host, public ShardContext {
   std::atomic<uint32_t> next_room_shard_{0};
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> store_failures_{0};
+  MatchWriter matches_;  // every room's results, one batch at the store at a time
   std::atomic<bool> draining_{false};
   std::atomic<bool> started_{false};
   bool stopped_ = false;
