@@ -103,6 +103,7 @@ def sample(args):
                     "messages_in": value(m, "rookery_messages_in_total"),
                     "messages_out": value(m, "rookery_messages_out_total"),
                     "store_errors": value(m, "rookery_store_errors_total"),
+                    "store_queue": value(m, "rookery_store_queue_depth"),
                     "tick_lag": histogram(m, "rookery_tick_lag_seconds", GAME),
                     "tick_duration": histogram(m, "rookery_tick_duration_seconds", GAME),
                 })
@@ -177,8 +178,8 @@ def report(args):
     load = json.load(open(args.load, encoding="utf-8")) if args.load else {}
     t0 = rows[0]["t"]
     print("| minute | connections | players | RSS MiB | fds | server CPU % | inputs/s | "
-          "tick lag mean / p99 / worst ms | tick time mean / p99 ms | inputs dropped |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+          "tick lag mean / p99 / worst ms | tick time mean / p99 ms | inputs dropped | store queue |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     minutes = []
     for a, b in zip(rows, rows[1:]):
         dt = b["t"] - a["t"]
@@ -204,7 +205,8 @@ def report(args):
         print(f"| {m['minute']} | {m['connections']:.0f} | {m['players']:.0f} | "
               f"{m['rss_mib']:.1f} | {m['fds']} | {m['cpu_pct']:.1f} | {m['inputs_per_s']:.0f} | "
               f"{ms(m['lag_mean'])} / {ms(m['lag_p99'])} / {ms(m['lag_worst'])} | "
-              f"{ms(m['dur_mean'])} / {ms(m['dur_p99'])} | {m['dropped']:.0f} |")
+              f"{ms(m['dur_mean'])} / {ms(m['dur_p99'])} | {m['dropped']:.0f} | "
+              f"{b.get('store_queue', '-')} |")
     # Growth is read over the generator's window only: not the ramp's minutes, not the
     # minute after the clients left.
     end = load.get("window_end_unix", float("inf")) + 5

@@ -1,6 +1,5 @@
 // The per-address and per-account limits against a real server over real sockets: what a
 // hostile client met before (issue 12 #3, #7, #10), refused with typed errors and counted.
-#include <regex>
 
 #include "http_support.hpp"
 #include "test_support.hpp"
@@ -12,10 +11,8 @@ class AbuseTest : public IntegrationTest {
  protected:
   // The value of rookery_limit_refusals_total{limit="..."} on the server's /metrics.
   static double refusals(const ServerProcess& server, const std::string& limit) {
-    const auto r = http("127.0.0.1", server.http_port(), bhttp::verb::get, "/metrics");
-    std::smatch m;
-    const std::regex line("rookery_limit_refusals_total\\{limit=\"" + limit + "\"\\} ([0-9.e+]+)");
-    return std::regex_search(r.body, m, line) ? std::stod(m[1]) : -1;
+    return metric_value("127.0.0.1", server.http_port(),
+                        "rookery_limit_refusals_total{limit=\"" + limit + "\"}");
   }
   // Loopback is exempt by default (load generators); these tests want it counted.
   static std::vector<std::string> counted(std::vector<std::string> flags) {

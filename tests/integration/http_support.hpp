@@ -57,6 +57,16 @@ inline HttpReply http(const std::string& ip, uint16_t port, bhttp::verb verb,
   return r;
 }
 
+/// The value of one series on the side-port's /metrics at `ip`:`port`, written as there
+/// (`name{label="v",...}`); -1 if absent.
+inline double metric_value(const std::string& ip, uint16_t port, const std::string& series) {
+  const auto r = http(ip, port, bhttp::verb::get, "/metrics");
+  for (size_t at = 0; (at = r.body.find(series + " ", at)) != std::string::npos; ++at) {
+    if (at == 0 || r.body[at - 1] == '\n') return std::stod(r.body.substr(at + series.size()));
+  }
+  return -1;
+}
+
 /// An admin session (cookie, CSRF token) on the side-port at `ip`:`port`, for a user `name`
 /// with `role` that the CLI adds to database `db` first.
 inline std::pair<std::string, std::string> admin_session(const std::string& ip, uint16_t port,

@@ -5,8 +5,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <regex>
-
 #include "http_support.hpp"
 #include "test_support.hpp"
 
@@ -17,11 +15,7 @@ class MetricsTest : public IntegrationTest {
  protected:
   // The value of one series, written as on /metrics (`name{label="v",...}`); -1 if absent.
   static double metric(const ServerProcess& server, const std::string& series) {
-    const auto r = http("127.0.0.1", server.http_port(), bhttp::verb::get, "/metrics");
-    for (size_t at = 0; (at = r.body.find(series + " ", at)) != std::string::npos; ++at) {
-      if (at == 0 || r.body[at - 1] == '\n') return std::stod(r.body.substr(at + series.size()));
-    }
-    return -1;
+    return metric_value("127.0.0.1", server.http_port(), series);
   }
   // Polls until the series has the value (the counters are read from the shards on a scrape,
   // and a close is counted when the server has seen it).
