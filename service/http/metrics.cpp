@@ -152,8 +152,9 @@ std::string Metrics::render(const core::ServerSnapshot& s, bool complete,
                             "Error messages sent to clients by sessions, by code (a room's "
                             "INVALID_INPUT replies: rookery_room_inputs_invalid_total)",
                             MetricType::Counter);
+  // Every code has its series from the start (a bounded set), so rate() sees the first one.
   for (size_t c = 1; c < t.errors_sent.size(); ++c) {
-    if (t.errors_sent[c] != 0) {
+    if (t.errors_sent[c] != 0 || proto::ErrorCode_IsValid(static_cast<int>(c))) {
       add(errors_sent, static_cast<double>(t.errors_sent[c]), {{"code", code_label(c)}});
     }
   }

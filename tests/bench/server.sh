@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Starting and stopping the `rookery` under measurement, for the benchmark scripts (sourced).
 #
 #   bench_start_server DIR [PREFIX...] -- [SERVE FLAGS...]
@@ -13,6 +14,7 @@
 # 60 s idle timeout, a 3 s shutdown deadline, warnings only, no web game folder. Flags after
 # `--` come later on the command line, so they override these.
 
+SERVER_BIN=${SERVER_BIN:-}  # the rookery binary: set by the script that sources this
 SERVER_PID=""
 TCP_PORT=""
 WS_PORT=""
@@ -21,14 +23,15 @@ HTTP_PORT=""
 bench_start_server() {
   local dir=$1
   shift
-  local prefix=()
+  local launcher=()
   while (($#)) && [[ $1 != -- ]]; do
-    prefix+=("$1")
+    launcher+=("$1")
     shift
   done
   [[ ${1:-} == -- ]] && shift
+  [[ -n $SERVER_BIN ]] || { echo "bench_start_server: SERVER_BIN is not set" >&2; return 1; }
   mkdir -p "$dir"
-  "${prefix[@]}" "$SERVER_BIN" serve --tcp-port 0 --ws-port 0 --http-port 0 \
+  "${launcher[@]}" "$SERVER_BIN" serve --tcp-port 0 --ws-port 0 --http-port 0 \
     --db "$dir/rookery.db" --max-connections 19900 --msg-rate 100 --msg-burst 200 \
     --outbound-queue-bytes 262144 --idle-timeout-ms 60000 --shutdown-deadline-ms 3000 \
     --log-level warn --web-root none "$@" >"$dir/server.out" 2>"$dir/server.err" &
