@@ -131,7 +131,6 @@ void Room::on_tick() {
           std::chrono::duration<double>(sent - at).count());
     }
   }
-  applied_at_.clear();
 
   finish_tick(started);
 }
@@ -140,11 +139,11 @@ void Room::finish_tick(TimePoint started) {
   stats_.last_tick_us = micros(SteadyClock::now() - started);
   if (settings_.tick_stats) {
     settings_.tick_stats->duration.observe(static_cast<double>(stats_.last_tick_us) / 1e6);
-    settings_.tick_stats->lag.observe(
-        static_cast<double>(std::max<int64_t>(0, stats_.last_lag_us)) / 1e6);
+    const int64_t late_us = std::max<int64_t>(0, stats_.last_lag_us);
+    settings_.tick_stats->lag.observe(static_cast<double>(late_us) / 1e6);
     // Late start plus the work itself past one period: the room could not keep its rate.
     const int64_t period_us = 1'000'000 / settings_.tick_hz;
-    if (std::max<int64_t>(0, stats_.last_lag_us) + stats_.last_tick_us > period_us) {
+    if (late_us + stats_.last_tick_us > period_us) {
       ++settings_.tick_stats->overruns;
     }
   }

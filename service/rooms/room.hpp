@@ -181,7 +181,7 @@ class Room : public std::enable_shared_from_this<Room> {
   std::vector<Member> members_;  // index = seat
   uint32_t member_count_ = 0;    // seats taken, connected or held
   std::vector<QueuedInput> inputs_;
-  std::vector<TimePoint> applied_at_;  // receipt times of this tick's applied inputs
+  std::vector<TimePoint> applied_at_;  // receipt times of the inputs the current tick applied
   std::string pending_events_;         // framed Event envelopes, sent with the next tick
   std::vector<std::shared_ptr<const std::vector<SessionId>>> recipients_;  // by shard
   bool recipients_dirty_ = true;
